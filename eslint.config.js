@@ -1,0 +1,57 @@
+// Lint rules that keep a security SDK honest. Package sources may not log, may not use
+// Math.random, and may not call JSON.parse except through the one bounded parser.
+import js from "@eslint/js";
+import tseslint from "typescript-eslint";
+
+export default tseslint.config(
+  { ignores: ["**/dist/**", "**/node_modules/**", "**/.turbo/**", "coverage/**", "artifacts/**", "test/.generated/**"] },
+  js.configs.recommended,
+  ...tseslint.configs.recommended,
+  {
+    files: ["**/*.{js,mjs,ts}"],
+    languageOptions: {
+      globals: {
+        console: "readonly",
+        process: "readonly",
+        globalThis: "readonly",
+        TextEncoder: "readonly",
+        TextDecoder: "readonly",
+        URL: "readonly",
+      },
+    },
+    rules: {
+      "@typescript-eslint/no-unused-vars": ["error", { argsIgnorePattern: "^_", varsIgnorePattern: "^_" }],
+    },
+  },
+  {
+    files: ["packages/*/src/**/*.ts"],
+    ignores: ["packages/*/src/**/*.test.ts"],
+    rules: {
+      "no-console": "error",
+      "no-restricted-properties": [
+        "error",
+        { object: "Math", property: "random", message: "Randomness comes only from crypto.getRandomValues." },
+      ],
+      "no-restricted-syntax": [
+        "error",
+        {
+          selector: "CallExpression[callee.object.name='JSON'][callee.property.name='parse']",
+          message: "Parse untrusted JSON with safeParseJson from @domvia/e2ee-envelope.",
+        },
+        {
+          selector: "ExportAllDeclaration",
+          message: "Public APIs are explicit lists: no `export *`.",
+        },
+      ],
+      "no-restricted-imports": [
+        "error",
+        {
+          patterns: [
+            { group: ["node:*"], message: "Packages run in browsers and React Native: no Node-only APIs." },
+            { group: ["@domvia/*/src/*", "@domvia/*/dist/*"], message: "Import a sibling package only through its public entry." },
+          ],
+        },
+      ],
+    },
+  },
+);
