@@ -1,0 +1,58 @@
+/**
+ * The public API is an explicit, reviewed list. This test pins it: adding, removing or
+ * renaming an export fails here until the list below is updated in the same reviewed change.
+ */
+import { readFileSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { describe, expect, it } from "vitest";
+import * as api from "./index";
+
+describe("the public API of @domvia/realtime-e2ee", () => {
+  it("exports exactly the reviewed runtime names", () => {
+    expect(Object.keys(api).sort()).toEqual(
+      [
+        "ContextMismatchError",
+        "E2EE_ERROR_CODES",
+        "E2eeError",
+        "ENVELOPE_LIMITS",
+        "InvalidEnvelopeError",
+        "UnknownKeyError",
+        "UnsupportedVersionError",
+        "decryptChatJson",
+        "encryptChatJson",
+        "exportAesGcmKeyToBase64",
+        "generateAesGcmKey",
+        "importAesGcmKeyFromBase64",
+        "isRoomKey",
+        "parseEnvelope",
+        "safeParseEnvelope",
+      ].sort(),
+    );
+  });
+
+  it("is written as an explicit list, never `export *`", () => {
+    const source = readFileSync(join(dirname(fileURLToPath(import.meta.url)), "index.ts"), "utf8");
+    expect(source).not.toMatch(/export\s*\*/);
+  });
+
+  it("exposes no way to build a key from chosen bytes besides the documented import", () => {
+    expect(api).not.toHaveProperty("RoomKey");
+  });
+
+  it("documents every error code it can throw", () => {
+    expect([...api.E2EE_ERROR_CODES].sort()).toEqual(
+      [
+        "CONTEXT_MISMATCH",
+        "DECRYPTION_FAILED",
+        "INVALID_ENVELOPE",
+        "INVALID_KEY",
+        "PAYLOAD_TOO_LARGE",
+        "UNKNOWN_KEY",
+        "UNSUPPORTED_VERSION",
+      ].sort(),
+    );
+    const readme = readFileSync(join(dirname(fileURLToPath(import.meta.url)), "..", "..", "..", "README.md"), "utf8");
+    for (const code of api.E2EE_ERROR_CODES) expect(readme).toContain(`\`${code}\``);
+  });
+});
