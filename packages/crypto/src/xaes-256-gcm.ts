@@ -58,8 +58,12 @@ export class XaesKey {
     this.#k1 = k1;
   }
 
-  /** Derives Kx for a nonce: the AES-256-GCM key of this message. The caller wipes it. */
+  /**
+   * Derives Kx for a nonce: the AES-256-GCM key of this message. The caller wipes it.
+   * @throws RangeError when the nonce is not 24 bytes.
+   */
   deriveMessageKey(nonce: Uint8Array): Uint8Array {
+    checkNonce(nonce);
     const blocks = new Uint8Array(32);
     blocks[1] = 0x01;
     blocks[2] = 0x58; // "X"
@@ -83,7 +87,6 @@ export class XaesKey {
    * @throws RangeError when the nonce is not 24 bytes.
    */
   seal(nonce: Uint8Array, plaintext: Uint8Array, additionalData: Uint8Array): Uint8Array {
-    checkNonce(nonce);
     const messageKey = this.deriveMessageKey(nonce);
     try {
       return gcm(messageKey, nonce.subarray(12, 24), additionalData).encrypt(plaintext);
@@ -97,18 +100,12 @@ export class XaesKey {
    * Callers map every failure to one opaque error.
    */
   open(nonce: Uint8Array, sealed: Uint8Array, additionalData: Uint8Array): Uint8Array {
-    checkNonce(nonce);
     const messageKey = this.deriveMessageKey(nonce);
     try {
       return gcm(messageKey, nonce.subarray(12, 24), additionalData).decrypt(sealed);
     } finally {
       messageKey.fill(0);
     }
-  }
-
-  /** Zeroes the cached subkey. The key bytes belong to the caller. */
-  wipe(): void {
-    this.#k1.fill(0);
   }
 }
 

@@ -1,0 +1,89 @@
+/**
+ * Tests for length-hiding padding (SPEC.md §5.2): ISO/IEC 7816-4 bit padding
+ * (`message || 0x80 || 0x00 * k`) up to the Padmé length of `len + 1`, or to exactly `len + 1`.
+ */
+import { padmeLength } from "@domvia/e2ee-envelope";
+import fc from "fast-check";
+import { describe, expect, it } from "vitest";
+import { randomBytes } from "./bytes";
+import { pad, unpad, type PaddingMode } from "./padding";
+
+const hex = (bytes: Uint8Array): string => Buffer.from(bytes).toString("hex");
+
+const MODES: readonly PaddingMode[] = ["padme", "none"];
+
+describe("pad and unpad", () => {
+  for (const mode of MODES) {
+    it(`round-trip messages of 0 to 600 bytes with padding "${mode}"`, () => {
+      for (let length = 0; length <= 600; length++) {
+        const message = randomBytes(length);
+        const unpadded = unpad(pad(message, mode));
+        // Deep equality on 601 arrays is slow; compare hex and report only a mismatch.
+        if (unpadded === undefined || hex(unpadded) !== hex(message)) expect(unpadded, `length ${length}`).toEqual(message);
+      }
+    });
+
+    it(`round-trip messages that end in 0x00 or 0x80 bytes with padding "${mode}"`, () => {
+      const messages = [[0x00], [0x80], [0x80, 0x00], [0x00, 0x80], [0x01, 0x80, 0x80, 0x00, 0x00], new Array<number>(300).fill(0)];
+      for (const message of messages) expect(unpad(pad(Uint8Array.from(message), mode))).toEqual(Uint8Array.from(message));
+    });
+
+    it(`round-trip arbitrary messages with padding "${mode}"`, () => {
+      fc.assert(
+        fc.property(fc.uint8Array({ maxLength: 2000 }), (message) => {
+          expect(unpad(pad(message, mode))).toEqual(message);
+        }),
+      );
+    });
+  }
+
+  it('pads to padmeLength(len + 1) with padding "padme"', () => {
+    for (let length = 0; length <= 600; length++) {
+      expect(pad(new Uint8Array(length), "padme").length, `length ${length}`).toBe(padmeLength(length + 1));
+    }
+    expect(pad(new Uint8Array(65_536), "padme").length).toBe(67_584);
+  });
+
+  it('pads to exactly len + 1 with padding "none"', () => {
+    for (let length = 0; length <= 600; length++) {
+      expect(pad(new Uint8Array(length), "none").length, `length ${length}`).toBe(length + 1);
+    }
+  });
+
+  it("writes the message, one 0x80 byte, then only zero bytes", () => {
+    const message = Uint8Array.of(1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30, 31, 32);
+    const padded = pad(message, "padme");
+    expect(padded.length).toBe(36); // padmeLength(33)
+    expect(padded.subarray(0, 32)).toEqual(message);
+    expect([...padded.subarray(32)]).toEqual([0x80, 0, 0, 0]);
+    expect([...pad(message, "none").subarray(32)]).toEqual([0x80]);
+  });
+
+  it("copies the message: changing the input afterwards leaves the padded buffer unchanged", () => {
+    const message = Uint8Array.of(1, 2, 3);
+    const padded = pad(message, "none");
+    message[0] = 9;
+    expect([...padded]).toEqual([1, 2, 3, 0x80]);
+  });
+
+  it("rejects an empty buffer", () => {
+    expect(unpad(new Uint8Array(0))).toBeUndefined();
+  });
+
+  it("rejects buffers of only zero bytes", () => {
+    for (const length of [1, 2, 16, 208]) expect(unpad(new Uint8Array(length)), `length ${length}`).toBeUndefined();
+  });
+
+  it("rejects a last nonzero byte other than 0x80", () => {
+    for (let last = 1; last <= 0xff; last++) {
+      if (last === 0x80) continue;
+      expect(unpad(Uint8Array.of(0x41, last)), `last byte ${last}`).toBeUndefined();
+      expect(unpad(Uint8Array.of(0x41, 0x80, last, 0, 0)), `last nonzero byte ${last}`).toBeUndefined();
+    }
+  });
+
+  it("accepts a marker with no message and any number of trailing zeros", () => {
+    expect(unpad(Uint8Array.of(0x80))).toEqual(new Uint8Array(0));
+    expect(unpad(Uint8Array.of(0x80, 0, 0, 0))).toEqual(new Uint8Array(0));
+  });
+});
