@@ -1,6 +1,6 @@
 /**
  * Size limits of the wire format and the padding rule that determines ciphertext sizes.
- * SPEC.md §3 and §6 are the normative text.
+ * SPEC.md §5.2 (padding) and §8 (limits) are the normative text.
  *
  * @module
  */
@@ -21,6 +21,10 @@ export interface EnvelopeLimits {
   readonly commitmentBytes: number;
   /** AEAD tag size in bytes. */
   readonly tagBytes: number;
+  /** Ed25519 signature size in bytes. */
+  readonly signatureBytes: number;
+  /** X25519 and Ed25519 public key size in bytes. */
+  readonly publicKeyBytes: number;
 }
 
 /**
@@ -42,12 +46,15 @@ export const ENVELOPE_LIMITS: EnvelopeLimits = Object.freeze({
   nonceBytes: 24,
   commitmentBytes: 32,
   tagBytes: 16,
+  signatureBytes: 64,
+  publicKeyBytes: 32,
 });
 
 /**
  * Padmé (Nikitin et al., "Reducing Metadata Leakage from Encrypted Files and Communication
- * with PURBs", PETS 2019, §4): the smallest length ≥ `length` whose binary form keeps only the
- * top ⌊log2 ⌊log2 L⌋⌋ + 1 bits. Overhead is at most about 12%, and lengths leak O(log log L) bits.
+ * with PURBs", PETS 2019, §4): with E = ⌊log2 L⌋ and S = ⌊log2 E⌋ + 1, the smallest length ≥ L
+ * whose low E − S bits are zero (SPEC.md §5.2). Overhead is at most about 12%, and lengths
+ * leak O(log log L) bits.
  *
  * @example
  * ```ts
