@@ -1,5 +1,6 @@
 /**
- * Sealing chat JSON into envelope v1 and opening it again (SPEC.md §5 and §6).
+ * Sealing chat JSON into message envelopes and opening them again (SPEC.md §5–§7). Envelope v1
+ * is unsigned; v2 adds the sending device and its Ed25519 signature.
  *
  * @module
  */
@@ -13,13 +14,20 @@ import {
   checkMaxPlaintextBytes,
   decryptionFailed,
   encodeAssociatedDataV1,
+  encodeAssociatedDataV2,
+  envelopeSignatureInputV2,
   parseEnvelope,
   safeParseJson,
+  type DeviceBundle,
+  type Envelope,
   type EnvelopeV1,
+  type EnvelopeV2,
 } from "@domvia/e2ee-envelope";
 import { base64urlDecode, base64urlEncode, randomBytes, utf8Decode, utf8Encode } from "./bytes";
+import { identitySecrets, verifyDeviceBundle, type DeviceIdentity } from "./device-identity";
 import { pad, unpad, type PaddingMode } from "./padding";
 import { describeValue, isRoomKey, keyCommitment, keyState, type RoomKey } from "./room-key";
+import { sign, verify } from "./signing";
 import { XAES_NONCE_BYTES } from "./xaes-256-gcm";
 
 /** A JSON value, as `decryptChatJson` returns it. */
@@ -35,11 +43,31 @@ export interface EncryptChatJsonContext {
   readonly keyId: string;
   /** The room key's version, an integer from 1 to 2^31 − 1. */
   readonly keyVersion: number;
+  /**
+   * The sending device. When given, the envelope is v2: the device's ids are bound into the
+   * associated data and the envelope is signed with its Ed25519 key, so receivers can verify
+   * which member sent it.
+   */
+  readonly sender?: DeviceIdentity | undefined;
   /** Length-hiding padding; default `"padme"`. */
-  readonly padding?: PaddingMode;
+  readonly padding?: PaddingMode | undefined;
   /** The largest JSON, in UTF-8 bytes, to accept; default 65,536. */
-  readonly maxPlaintextBytes?: number;
+  readonly maxPlaintextBytes?: number | undefined;
 }
+
+/** Which device a signed message names as its sender. */
+export interface SenderReference {
+  readonly userId: string;
+  readonly deviceId: string;
+}
+
+/**
+ * Finds the public bundle of a device that signed a message, or `undefined` when it is not known
+ * (then decryption fails with `UNKNOWN_SENDER`).
+ */
+export type SenderBundleResolver = (
+  sender: SenderReference,
+) => DeviceBundle | undefined | Promise<DeviceBundle | undefined>;
 
 /**
  * Where a message was received: from the channel and event it arrived on, never from the
@@ -50,8 +78,12 @@ export interface DecryptChatJsonContext {
   readonly roomId: string;
   /** The id of the event that carried it. */
   readonly messageId: string;
+  /** Finds sender bundles to verify signed (v2) envelopes. Without it, v2 fails `UNKNOWN_SENDER`. */
+  readonly resolveSender?: SenderBundleResolver | undefined;
+  /** Refuse unsigned (v1) envelopes with `BAD_SIGNATURE`. Default `false`. */
+  readonly requireSignature?: boolean | undefined;
   /** The largest JSON, in UTF-8 bytes, to accept; default 65,536. */
-  readonly maxPlaintextBytes?: number;
+  readonly maxPlaintextBytes?: number | undefined;
 }
 
 /** What a {@link RoomKeyResolver} is asked for: the key an envelope names. */
@@ -67,9 +99,18 @@ export interface RoomKeyReference {
  */
 export type RoomKeyResolver = (reference: RoomKeyReference) => RoomKey | undefined | Promise<RoomKey | undefined>;
 
+/** An opened message: its value, which key opened it and, for v2, the verified sender. */
+export interface DecryptedChatMessage {
+  readonly value: JsonValue;
+  readonly keyId: string;
+  readonly keyVersion: number;
+  /** The device whose signature verified, or `null` for an unsigned (v1) envelope. */
+  readonly sender: SenderReference | null;
+}
+
 /**
- * Encrypts a JSON-serialisable value for a room. The result is a plain JSON object (envelope
- * v1) to publish as the event's data; the server sees ids, key version and a padded length.
+ * Encrypts a JSON-serialisable value for a room. The result is a plain JSON object (an
+ * envelope) to publish as the event's data; the server sees ids, key version and a padded length.
  *
  * @example
  * ```ts
@@ -88,7 +129,7 @@ export async function encryptChatJson(
   value: unknown,
   key: RoomKey,
   context: EncryptChatJsonContext,
-): Promise<EnvelopeV1> {
+): Promise<Envelope> {
   return sealChatJson(value, key, context, randomBytes(XAES_NONCE_BYTES));
 }
 
@@ -97,10 +138,21 @@ export async function encryptChatJson(
  * generation only. Not exported from the package: a repeated nonce under one key breaks
  * confidentiality and authenticity.
  */
-export function sealChatJson(value: unknown, key: RoomKey, context: EncryptChatJsonContext, nonce: Uint8Array): EnvelopeV1 {
+export function sealChatJson(value: unknown, key: RoomKey, context: EncryptChatJsonContext, nonce: Uint8Array): Envelope {
   const state = keyState(key);
-  const { roomId, messageId, keyId, keyVersion, padding = "padme" } = context;
-  const additionalData = encodeAssociatedDataV1({ roomId, messageId, keyId, keyVersion });
+  const { roomId, messageId, keyId, keyVersion, sender, padding = "padme" } = context;
+  const signer = sender === undefined ? undefined : identitySecrets(sender, "sender");
+  const additionalData =
+    sender === undefined
+      ? encodeAssociatedDataV1({ roomId, messageId, keyId, keyVersion })
+      : encodeAssociatedDataV2({
+          roomId,
+          messageId,
+          keyId,
+          keyVersion,
+          senderUserId: sender.userId,
+          senderDeviceId: sender.deviceId,
+        });
   if (padding !== "padme" && padding !== "none") {
     throw new TypeError(`"padding" expected "padme" or "none", got ${describeValue(padding)}`);
   }
@@ -115,17 +167,26 @@ export function sealChatJson(value: unknown, key: RoomKey, context: EncryptChatJ
   const sealed = state.cipher.seal(nonce, padded, additionalData);
   padded.fill(0);
   message.fill(0);
-  return {
-    v: 1,
+  const commitment = keyCommitment(state);
+  const fields = {
     suite: SUITE_V1,
     roomId,
     messageId,
     keyId,
     keyVersion,
     nonce: base64urlEncode(nonce),
-    commitment: base64urlEncode(keyCommitment(state)),
+    commitment: base64urlEncode(commitment),
     ciphertext: base64urlEncode(sealed),
-  };
+  } as const;
+  if (sender === undefined || signer === undefined) return { v: 1, ...fields } satisfies EnvelopeV1;
+  const signature = sign(signer.signingSecretKey, envelopeSignatureInputV2(additionalData, nonce, commitment, sealed));
+  return {
+    v: 2,
+    ...fields,
+    senderUserId: sender.userId,
+    senderDeviceId: sender.deviceId,
+    signature: base64urlEncode(signature),
+  } satisfies EnvelopeV2;
 }
 
 /**
@@ -143,7 +204,8 @@ export function sealChatJson(value: unknown, key: RoomKey, context: EncryptChatJ
  * const message = await decryptChatJson(encrypted, roomKey, { roomId: "room-42", messageId: "msg-1" });
  * ```
  * @throws E2eeError `INVALID_ENVELOPE`, `UNSUPPORTED_VERSION`, `PAYLOAD_TOO_LARGE`,
- *   `CONTEXT_MISMATCH`, `UNKNOWN_KEY` (a {@link UnknownKeyError}) or `DECRYPTION_FAILED`.
+ *   `CONTEXT_MISMATCH`, `UNKNOWN_KEY` (a {@link UnknownKeyError}), `UNKNOWN_SENDER`,
+ *   `BAD_SIGNATURE` or `DECRYPTION_FAILED`.
  * @throws TypeError when `key` is neither a {@link RoomKey} nor a function, a resolver returns
  *   something else, or a context field is invalid.
  */
@@ -152,6 +214,26 @@ export async function decryptChatJson(
   key: RoomKey | RoomKeyResolver,
   context: DecryptChatJsonContext,
 ): Promise<JsonValue> {
+  return (await decryptChatMessage(envelope, key, context)).value;
+}
+
+/**
+ * {@link decryptChatJson}, returning also which key version opened the message and, for a
+ * signed (v2) envelope, the sender whose signature verified.
+ *
+ * @example
+ * ```ts
+ * const { value, sender } = await decryptChatMessage(envelope, roomKey, {
+ *   roomId, messageId, resolveSender: ({ userId, deviceId }) => bundles.get(`${userId}/${deviceId}`),
+ * });
+ * ```
+ * @throws The same errors as {@link decryptChatJson}.
+ */
+export async function decryptChatMessage(
+  envelope: unknown,
+  key: RoomKey | RoomKeyResolver,
+  context: DecryptChatJsonContext,
+): Promise<DecryptedChatMessage> {
   assertId(context.roomId, "roomId");
   assertId(context.messageId, "messageId");
   if (!isRoomKey(key) && typeof key !== "function") {
@@ -161,6 +243,9 @@ export async function decryptChatJson(
   const parsed = parseEnvelope(envelope, { maxPlaintextBytes });
   if (parsed.roomId !== context.roomId) throw new ContextMismatchError("roomId");
   if (parsed.messageId !== context.messageId) throw new ContextMismatchError("messageId");
+  if (parsed.v === 1 && context.requireSignature === true) {
+    throw new E2eeError("BAD_SIGNATURE", "unsigned message where a signature is required");
+  }
 
   const { keyId, keyVersion } = parsed;
   let roomKey: RoomKey | undefined;
@@ -179,15 +264,19 @@ export async function decryptChatJson(
     // Unreachable after the schema's canonical-base64url check; kept as defence in depth.
     throw new E2eeError("INVALID_ENVELOPE", "invalid envelope: bad base64url");
   }
+  const bound = { roomId: context.roomId, messageId: context.messageId, keyId, keyVersion };
+  let additionalData: Uint8Array;
+  let sender: SenderReference | null = null;
+  if (parsed.v === 2) {
+    sender = { userId: parsed.senderUserId, deviceId: parsed.senderDeviceId };
+    additionalData = encodeAssociatedDataV2({ ...bound, senderUserId: sender.userId, senderDeviceId: sender.deviceId });
+    await verifySender(parsed, sender, context.resolveSender, additionalData, nonce, commitment, sealed);
+  } else {
+    additionalData = encodeAssociatedDataV1(bound);
+  }
+
   // Key commitment first (constant time): a ciphertext crafted to open under two keys is refused.
   if (!equalBytes(commitment, keyCommitment(state))) throw decryptionFailed();
-
-  const additionalData = encodeAssociatedDataV1({
-    roomId: context.roomId,
-    messageId: context.messageId,
-    keyId,
-    keyVersion,
-  });
   let padded: Uint8Array;
   try {
     padded = state.cipher.open(nonce, sealed, additionalData);
@@ -202,9 +291,31 @@ export async function decryptChatJson(
     if (json === undefined) throw decryptionFailed();
     const result = safeParseJson(json, maxPlaintextBytes);
     if (!result.ok) throw decryptionFailed();
-    return result.value as JsonValue;
+    return { value: result.value as JsonValue, keyId, keyVersion, sender };
   } finally {
     padded.fill(0);
+  }
+}
+
+async function verifySender(
+  envelope: EnvelopeV2,
+  sender: SenderReference,
+  resolveSender: SenderBundleResolver | undefined,
+  additionalData: Uint8Array,
+  nonce: Uint8Array,
+  commitment: Uint8Array,
+  sealed: Uint8Array,
+): Promise<void> {
+  const unknownSender = (): E2eeError =>
+    new E2eeError("UNKNOWN_SENDER", `no verified bundle for sender device "${sender.userId}/${sender.deviceId}"`);
+  const found = resolveSender === undefined ? undefined : await resolveSender(sender);
+  if (found === undefined || found === null) throw unknownSender();
+  const bundle = verifyDeviceBundle(found);
+  if (bundle.bundle.userId !== sender.userId || bundle.bundle.deviceId !== sender.deviceId) throw unknownSender();
+  const signature = base64urlDecode(envelope.signature);
+  const signed = envelopeSignatureInputV2(additionalData, nonce, commitment, sealed);
+  if (signature === undefined || !verify(signature, signed, bundle.signingKey)) {
+    throw new E2eeError("BAD_SIGNATURE", "message signature does not verify");
   }
 }
 

@@ -129,6 +129,28 @@ export async function importAesGcmKeyFromBase64(base64: string): Promise<RoomKey
   return new RoomKey(bytes);
 }
 
+/**
+ * A copy of a room key's 32 bytes, for the key-lifecycle layer's explicit exports (keyring
+ * state, backups, shares). Not re-exported by the façade. The caller wipes the copy.
+ *
+ * @throws TypeError when `key` is not a {@link RoomKey}.
+ */
+export function exportRoomKeyBytes(key: RoomKey): Uint8Array {
+  return keyState(key).bytes.slice();
+}
+
+/**
+ * A room key from 32 bytes (copied).
+ *
+ * @throws E2eeError `INVALID_KEY` when `bytes` is not 32 bytes long.
+ */
+export function importRoomKeyBytes(bytes: Uint8Array): RoomKey {
+  if (!(bytes instanceof Uint8Array) || bytes.length !== XAES_KEY_BYTES) {
+    throw new E2eeError("INVALID_KEY", `invalid room key: expected 32 bytes, got ${describeValue(bytes)}`);
+  }
+  return new RoomKey(bytes.slice());
+}
+
 function asciiBytes(text: string): Uint8Array {
   const out = new Uint8Array(text.length);
   for (let i = 0; i < text.length; i++) out[i] = text.charCodeAt(i);

@@ -26,6 +26,15 @@ const MARKER = Symbol.for("@domvia/e2ee.error");
  * | `DECRYPTION_FAILED` | it could not be opened: wrong key, tampered, forged; deliberately no detail | show "unable to decrypt" |
  * | `INVALID_KEY` | key material to import is malformed (encoding or length) | check the key-management flow |
  * | `PAYLOAD_TOO_LARGE` | the plaintext or envelope exceeds the configured limit | split or reject the message |
+ * | `BAD_SIGNATURE` | a signature (message, key share, device bundle) does not verify; covers any tampering of a signed object | drop it; do not trust the sender claim |
+ * | `UNKNOWN_SENDER` | a signed message names a device whose bundle the app did not supply | fetch that device's bundle, then retry |
+ * | `SHARE_MISADDRESSED` | a key share is for another device or room than the one accepting it | drop it: it was replayed or misrouted |
+ * | `KEY_WITHHELD` | the key version is not shareable with members who joined later | tell the user history before they joined is not available |
+ * | `DEVICE_REVOKED` | the device is revoked: it may not receive or send key shares | remove it from the room's device list |
+ * | `KEY_CONFLICT` | a different key already exists for that room, key id and version | keep the existing key; investigate the sender |
+ * | `ROTATION_REQUIRED` | the keyring must rotate before it encrypts again (member removed, device revoked, or the version was only restored from a backup) | rotate, share the new version, then send |
+ * | `INVALID_RECOVERY_CODE` | the recovery code is malformed: unknown word, wrong word count or checksum | ask the user to check the code |
+ * | `WRONG_RECOVERY_CODE` | a well-formed recovery code (or passphrase) that does not belong to this backup | ask for the right code |
  */
 export const E2EE_ERROR_CODES: readonly E2eeErrorCode[] = Object.freeze([
   "INVALID_ENVELOPE",
@@ -35,6 +44,15 @@ export const E2EE_ERROR_CODES: readonly E2eeErrorCode[] = Object.freeze([
   "DECRYPTION_FAILED",
   "INVALID_KEY",
   "PAYLOAD_TOO_LARGE",
+  "BAD_SIGNATURE",
+  "UNKNOWN_SENDER",
+  "SHARE_MISADDRESSED",
+  "KEY_WITHHELD",
+  "DEVICE_REVOKED",
+  "KEY_CONFLICT",
+  "ROTATION_REQUIRED",
+  "INVALID_RECOVERY_CODE",
+  "WRONG_RECOVERY_CODE",
 ]);
 
 /** The union of stable error codes, for exhaustive `switch` statements. */
@@ -45,7 +63,16 @@ export type E2eeErrorCode =
   | "UNKNOWN_KEY"
   | "DECRYPTION_FAILED"
   | "INVALID_KEY"
-  | "PAYLOAD_TOO_LARGE";
+  | "PAYLOAD_TOO_LARGE"
+  | "BAD_SIGNATURE"
+  | "UNKNOWN_SENDER"
+  | "SHARE_MISADDRESSED"
+  | "KEY_WITHHELD"
+  | "DEVICE_REVOKED"
+  | "KEY_CONFLICT"
+  | "ROTATION_REQUIRED"
+  | "INVALID_RECOVERY_CODE"
+  | "WRONG_RECOVERY_CODE";
 
 /**
  * The SDK's error. Switch on `code`; never parse `message`.
@@ -100,15 +127,16 @@ export class E2eeError extends Error {
 Object.defineProperty(E2eeError.prototype, MARKER, { value: true });
 
 /**
- * Thrown with code `UNSUPPORTED_VERSION` when an envelope's version is not one this SDK reads.
- * `expected` lists the versions it reads; `received` is what the input said.
+ * Thrown with code `UNSUPPORTED_VERSION` when an object's version is not one this SDK reads.
+ * `expected` lists the versions it reads; `received` is the version number the input named, or,
+ * when it was not a number, that value's `typeof` (input is never echoed).
  */
 export class UnsupportedVersionError extends E2eeError {
   readonly expected: readonly number[];
   readonly received: unknown;
-  constructor(expected: readonly number[], received: unknown) {
+  constructor(expected: readonly number[], received: unknown, objectName = "envelope") {
     const shown = typeof received === "number" ? String(received) : typeof received;
-    super("UNSUPPORTED_VERSION", `unsupported envelope version: expected ${expected.join(" or ")}, received ${shown}`);
+    super("UNSUPPORTED_VERSION", `unsupported ${objectName} version: expected ${expected.join(" or ")}, received ${shown}`);
     this.name = "UnsupportedVersionError";
     this.expected = expected;
     this.received = typeof received === "number" ? received : typeof received;

@@ -34,7 +34,7 @@ describe("ENVELOPE_LIMITS", () => {
     expect(Object.isFrozen(ENVELOPE_LIMITS)).toBe(true);
   });
 
-  it("holds the v1 sizes", () => {
+  it("holds the wire format's sizes", () => {
     expect(ENVELOPE_LIMITS).toEqual({
       maxIdLength: 128,
       maxKeyVersion: 2_147_483_647,
@@ -43,6 +43,8 @@ describe("ENVELOPE_LIMITS", () => {
       nonceBytes: 24,
       commitmentBytes: 32,
       tagBytes: 16,
+      signatureBytes: 64,
+      publicKeyBytes: 32,
     });
   });
 });

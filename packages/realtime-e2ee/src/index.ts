@@ -34,7 +34,7 @@ export {
   type E2eeErrorCode,
   type Envelope,
   type EnvelopeV1,
-  type EnvelopeIssue,
+  type WireIssue,
   type ParseEnvelopeOptions,
   type SafeParseEnvelopeResult,
 } from "@domvia/e2ee-envelope";

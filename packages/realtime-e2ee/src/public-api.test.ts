@@ -43,13 +43,22 @@ describe("the public API of @domvia/realtime-e2ee", () => {
   it("documents every error code it can throw", () => {
     expect([...api.E2EE_ERROR_CODES].sort()).toEqual(
       [
+        "BAD_SIGNATURE",
         "CONTEXT_MISMATCH",
         "DECRYPTION_FAILED",
+        "DEVICE_REVOKED",
         "INVALID_ENVELOPE",
         "INVALID_KEY",
+        "INVALID_RECOVERY_CODE",
+        "KEY_CONFLICT",
+        "KEY_WITHHELD",
         "PAYLOAD_TOO_LARGE",
+        "ROTATION_REQUIRED",
+        "SHARE_MISADDRESSED",
         "UNKNOWN_KEY",
+        "UNKNOWN_SENDER",
         "UNSUPPORTED_VERSION",
+        "WRONG_RECOVERY_CODE",
       ].sort(),
     );
     const readme = readFileSync(join(dirname(fileURLToPath(import.meta.url)), "..", "..", "..", "README.md"), "utf8");

@@ -5,6 +5,7 @@
  *
  * @module
  */
+import { canonicalBytes } from "../canonical";
 import { assertId, assertKeyVersion } from "../fields";
 
 /** The context bound into every v1 ciphertext besides the version and suite. */
@@ -45,25 +46,13 @@ export function encodeAssociatedDataV1(context: AssociatedDataV1): Uint8Array {
   assertId(messageId, "messageId");
   assertId(keyId, "keyId");
   assertKeyVersion(keyVersion);
-  const fields = [ASSOCIATED_DATA_LABEL_V1, SUITE_V1, roomId, messageId, keyId];
-  let size = 1 + 4;
-  for (const field of fields) size += 2 + field.length;
-  const out = new Uint8Array(size);
-  let offset = 0;
-  const writeField = (field: string): void => {
-    out[offset++] = field.length >>> 8;
-    out[offset++] = field.length & 0xff;
-    for (let i = 0; i < field.length; i++) out[offset++] = field.charCodeAt(i);
-  };
-  writeField(ASSOCIATED_DATA_LABEL_V1);
-  out[offset++] = 1;
-  writeField(SUITE_V1);
-  writeField(roomId);
-  writeField(messageId);
-  writeField(keyId);
-  out[offset++] = keyVersion >>> 24;
-  out[offset++] = (keyVersion >>> 16) & 0xff;
-  out[offset++] = (keyVersion >>> 8) & 0xff;
-  out[offset++] = keyVersion & 0xff;
-  return out;
+  return canonicalBytes([
+    { text: ASSOCIATED_DATA_LABEL_V1 },
+    { u8: 1 },
+    { text: SUITE_V1 },
+    { text: roomId },
+    { text: messageId },
+    { text: keyId },
+    { u32: keyVersion },
+  ]);
 }

@@ -5,8 +5,8 @@
  * @module
  */
 import * as z from "zod/mini";
-import { ID_PATTERN, isCanonicalBase64url } from "../fields";
-import { ENVELOPE_LIMITS, base64urlLength, maxCiphertextBytes } from "../limits";
+import { ENVELOPE_LIMITS, maxCiphertextBytes } from "../limits";
+import { boundedBytesSchema, fixedBytesSchema, idSchema, keyVersionSchema } from "../schema-fields";
 import { SUITE_V1 } from "./associated-data";
 
 /**
@@ -34,38 +34,26 @@ export interface EnvelopeV1 {
   readonly ciphertext: string;
 }
 
-const id = z.string().check(z.maxLength(ENVELOPE_LIMITS.maxIdLength, { abort: true }), z.regex(ID_PATTERN));
-
-const fixedBase64url = (bytes: number): z.ZodMiniType<string> => {
-  const length = base64urlLength(bytes);
-  return z.string().check(
-    z.length(length, { abort: true }),
-    z.refine(isCanonicalBase64url, { message: "not canonical base64url" }),
-  );
-};
-
-/** Smallest ciphertext: 1 byte of padded plaintext (the 0x80 marker) plus the tag. */
-const MIN_CIPHERTEXT_CHARS = base64urlLength(1 + ENVELOPE_LIMITS.tagBytes);
-
 /**
- * The zod schema of envelope v1 for a plaintext limit. The ciphertext's length is checked
- * first and aborts the parse, so an oversized string is never scanned or decoded.
+ * The ciphertext field for a plaintext limit: 1 byte of padded plaintext (the 0x80 marker)
+ * plus the tag at least; the Padmé length of the limit plus one, plus the tag, at most. The
+ * length is checked first and aborts the parse, so an oversized string is never scanned.
  */
+export function ciphertextSchema(maxPlaintextBytes: number): z.ZodMiniType<string> {
+  return boundedBytesSchema(1 + ENVELOPE_LIMITS.tagBytes, maxCiphertextBytes(maxPlaintextBytes));
+}
+
+/** The zod schema of envelope v1 for a plaintext limit. */
 export function createEnvelopeV1Schema(maxPlaintextBytes: number): z.ZodMiniType<EnvelopeV1> {
-  const maxCiphertextChars = base64urlLength(maxCiphertextBytes(maxPlaintextBytes));
   return z.strictObject({
     v: z.literal(1),
     suite: z.literal(SUITE_V1),
-    roomId: id,
-    messageId: id,
-    keyId: id,
-    keyVersion: z.int().check(z.minimum(1), z.maximum(ENVELOPE_LIMITS.maxKeyVersion)),
-    nonce: fixedBase64url(ENVELOPE_LIMITS.nonceBytes),
-    commitment: fixedBase64url(ENVELOPE_LIMITS.commitmentBytes),
-    ciphertext: z.string().check(
-      z.maxLength(maxCiphertextChars, { abort: true }),
-      z.minLength(MIN_CIPHERTEXT_CHARS, { abort: true }),
-      z.refine(isCanonicalBase64url, { message: "not canonical base64url" }),
-    ),
+    roomId: idSchema,
+    messageId: idSchema,
+    keyId: idSchema,
+    keyVersion: keyVersionSchema,
+    nonce: fixedBytesSchema(ENVELOPE_LIMITS.nonceBytes),
+    commitment: fixedBytesSchema(ENVELOPE_LIMITS.commitmentBytes),
+    ciphertext: ciphertextSchema(maxPlaintextBytes),
   }) as z.ZodMiniType<EnvelopeV1>;
 }

@@ -1,0 +1,42 @@
+/**
+ * zod building blocks shared by every wire schema, so each rule is written once.
+ *
+ * @module
+ */
+import * as z from "zod/mini";
+import { ID_PATTERN, isCanonicalBase64url } from "./fields";
+import { ENVELOPE_LIMITS, base64urlLength } from "./limits";
+
+/** An identifier: 1–128 characters of `A–Z a–z 0–9 . _ : @ -`; length checked first. */
+export const idSchema: z.ZodMiniType<string> = z
+  .string()
+  .check(z.maxLength(ENVELOPE_LIMITS.maxIdLength, { abort: true }), z.regex(ID_PATTERN));
+
+/** A key version: an integer from 1 to 2^31 − 1. */
+export const keyVersionSchema: z.ZodMiniType<number> = z
+  .int()
+  .check(z.minimum(1), z.maximum(ENVELOPE_LIMITS.maxKeyVersion));
+
+/** Canonical unpadded base64url of exactly `bytes` bytes. */
+export function fixedBytesSchema(bytes: number): z.ZodMiniType<string> {
+  return z
+    .string()
+    .check(
+      z.length(base64urlLength(bytes), { abort: true }),
+      z.refine<string>(isCanonicalBase64url, { message: "not canonical base64url" }),
+    );
+}
+
+/** Canonical unpadded base64url of `minBytes` to `maxBytes` bytes; length checked first. */
+export function boundedBytesSchema(minBytes: number, maxBytes: number): z.ZodMiniType<string> {
+  return z
+    .string()
+    .check(
+      z.maxLength(base64urlLength(maxBytes), { abort: true }),
+      z.minLength(base64urlLength(minBytes), { abort: true }),
+      z.refine<string>(isCanonicalBase64url, { message: "not canonical base64url" }),
+    );
+}
+
+/** A Unix time in milliseconds: a non-negative safe integer. */
+export const timestampSchema: z.ZodMiniType<number> = z.int().check(z.minimum(0));
