@@ -3,6 +3,7 @@
  *
  * @module
  */
+import { equalBytes } from "@noble/ciphers/utils.js";
 import { hmac } from "@noble/hashes/hmac.js";
 import { sha256 } from "@noble/hashes/sha2.js";
 import { E2eeError } from "@domvia/e2ee-envelope";
@@ -84,7 +85,7 @@ export function isRoomKey(value: unknown): value is RoomKey {
  * @throws Error when the platform has no `crypto.getRandomValues`.
  */
 export async function generateAesGcmKey(): Promise<RoomKey> {
-  return new RoomKey(randomBytes(XAES_KEY_BYTES));
+  return generateRoomKeySync();
 }
 
 /**
@@ -127,6 +128,20 @@ export async function importAesGcmKeyFromBase64(base64: string): Promise<RoomKey
     throw new E2eeError("INVALID_KEY", `invalid room key: expected 32 bytes, got ${bytes.length}`);
   }
   return new RoomKey(bytes);
+}
+
+/**
+ * {@link generateAesGcmKey}, synchronously, for the key-lifecycle layer.
+ *
+ * @throws Error when the platform has no `crypto.getRandomValues`.
+ */
+export function generateRoomKeySync(): RoomKey {
+  return new RoomKey(randomBytes(XAES_KEY_BYTES));
+}
+
+/** `true` when two room keys hold the same bytes. Constant time. */
+export function roomKeysEqual(a: RoomKey, b: RoomKey): boolean {
+  return equalBytes(keyState(a).bytes, keyState(b, "b").bytes);
 }
 
 /**

@@ -6,6 +6,8 @@
  *
  * @packageDocumentation
  */
+
+// Message core: the E2EE guide's API.
 export {
   generateAesGcmKey,
   exportAesGcmKeyToBase64,
@@ -13,14 +15,63 @@ export {
   isRoomKey,
   encryptChatJson,
   decryptChatJson,
+  decryptChatMessage,
+  type DecryptedChatMessage,
   type RoomKey,
   type RoomKeyReference,
   type RoomKeyResolver,
+  type SenderBundleResolver,
+  type SenderReference,
   type EncryptChatJsonContext,
   type DecryptChatJsonContext,
   type JsonValue,
   type PaddingMode,
 } from "@domvia/e2ee-crypto";
+
+// Key lifecycle: devices, keyrings, sharing, rotation, backup, recovery, lost devices.
+export {
+  DEFAULT_ROTATION_POLICY,
+  DEFAULT_PASSPHRASE_KDF,
+  DeviceIdentity,
+  MemoryKeyStore,
+  RoomKeyring,
+  acceptRoomKeyShare,
+  addToKeyBackup,
+  compactKeyBackup,
+  createDeviceIdentity,
+  createKeyBackup,
+  createRecoveryKey,
+  loadDeviceIdentity,
+  loadKeyring,
+  loadKeyrings,
+  protectRecoveryKey,
+  protectedRecoveryKeyNeedsUpgrade,
+  recoveryKeyFromCode,
+  restoreKeyBackup,
+  revokeDeviceEverywhere,
+  saveDeviceIdentity,
+  saveKeyring,
+  shareRoomKey,
+  unlockRecoveryKey,
+  verifyDeviceBundle,
+  type AcceptRoomKeyShareOptions,
+  type AcceptedRoomKeyShare,
+  type BackupRecipient,
+  type CreateDeviceIdentityOptions,
+  type KeyStore,
+  type KeyVersionInfo,
+  type KeyringDecryptOptions,
+  type KeyringEncryptOptions,
+  type PassphraseKdfOptions,
+  type RecoveryKey,
+  type RestoreSecret,
+  type RoomKeyringOptions,
+  type RotationPolicy,
+  type ShareRoomKeyOptions,
+  type VerifiedDeviceBundle,
+} from "@domvia/e2ee-room-keys";
+
+// Wire format and errors.
 export {
   E2EE_ERROR_CODES,
   E2eeError,
@@ -31,10 +82,16 @@ export {
   ENVELOPE_LIMITS,
   parseEnvelope,
   safeParseEnvelope,
+  type DeviceBundle,
   type E2eeErrorCode,
   type Envelope,
   type EnvelopeV1,
-  type WireIssue,
+  type EnvelopeV2,
+  type KeyBackup,
   type ParseEnvelopeOptions,
+  type ProtectedRecoveryKeyV1,
+  type RoomKeyShare,
+  type RotationReason,
   type SafeParseEnvelopeResult,
+  type WireIssue,
 } from "@domvia/e2ee-envelope";

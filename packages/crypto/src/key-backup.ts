@@ -1,0 +1,86 @@
+/**
+ * Backup chunks (SPEC.md §10.2): a list of room key versions as JSON, encrypted with HPKE base
+ * mode to the recovery public key. One chunk per append, so restoring costs one X25519 per
+ * chunk, not per key.
+ *
+ * @module
+ */
+import {
+  E2eeError,
+  KEY_BACKUP_LIMITS,
+  decryptionFailed,
+  keyBackupInfo,
+  parseKeyBackupPayload,
+  safeParseJson,
+  type KeyBackupChunkV1,
+  type KeyBackupPayloadV1,
+} from "@domvia/e2ee-envelope";
+import { base64urlDecode, base64urlEncode, utf8Decode, utf8Encode } from "./bytes";
+import { hpkeOpen, hpkeSeal } from "./hpke";
+import { recoverySecret, type RecoveryKey } from "./recovery";
+
+const KEM = 0x0020;
+const KDF = 0x0001;
+const AEAD = 0x0002;
+const EMPTY = new Uint8Array(0);
+
+/** The HPKE algorithm ids backups use. */
+export const KEY_BACKUP_SUITE: Readonly<{ kem: number; kdf: number; aead: number }> = Object.freeze({ kem: KEM, kdf: KDF, aead: AEAD });
+
+function decodePublicKey(publicKey: string): Uint8Array {
+  const bytes = base64urlDecode(publicKey);
+  if (bytes === undefined || bytes.length !== 32) throw new E2eeError("INVALID_KEY", "invalid backup public key");
+  return bytes;
+}
+
+/**
+ * Encrypts backup entries to a recovery public key. Needs no secret.
+ *
+ * @throws E2eeError `INVALID_KEY` for a malformed or low-order public key, `PAYLOAD_TOO_LARGE`
+ *   for more keys than one chunk holds.
+ */
+export function sealBackupChunk(publicKey: string, payload: KeyBackupPayloadV1): KeyBackupChunkV1 {
+  if (payload.keys.length > KEY_BACKUP_LIMITS.maxKeysPerChunk) {
+    throw new E2eeError("PAYLOAD_TOO_LARGE", `a backup chunk holds at most ${KEY_BACKUP_LIMITS.maxKeysPerChunk} keys`);
+  }
+  const recipientPublicKey = decodePublicKey(publicKey);
+  const plaintext = utf8Encode(JSON.stringify(payload));
+  try {
+    const sealed = hpkeSeal({ recipientPublicKey, info: keyBackupInfo(KEM, KDF, AEAD, recipientPublicKey), aad: EMPTY, plaintext });
+    return { enc: base64urlEncode(sealed.enc), ciphertext: base64urlEncode(sealed.ciphertext) };
+  } catch (error) {
+    if (error instanceof E2eeError) throw error;
+    throw new E2eeError("INVALID_KEY", "invalid backup public key");
+  } finally {
+    plaintext.fill(0);
+  }
+}
+
+/**
+ * Decrypts one chunk with the recovery key and validates its entries.
+ *
+ * @throws E2eeError `DECRYPTION_FAILED` when the chunk does not open, `INVALID_ENVELOPE` when
+ *   its content is malformed.
+ */
+export function openBackupChunk(recoveryKey: RecoveryKey, chunk: KeyBackupChunkV1): KeyBackupPayloadV1 {
+  const secret = recoverySecret(recoveryKey);
+  const publicKey = decodePublicKey(recoveryKey.publicKey);
+  const enc = base64urlDecode(chunk.enc);
+  const ciphertext = base64urlDecode(chunk.ciphertext);
+  if (enc === undefined || ciphertext === undefined) throw new E2eeError("INVALID_ENVELOPE", "invalid key backup: bad base64url");
+  let plaintext: Uint8Array;
+  try {
+    plaintext = hpkeOpen({ recipientSecretKey: secret.secretKey, enc, info: keyBackupInfo(KEM, KDF, AEAD, publicKey), aad: EMPTY, ciphertext });
+  } catch {
+    throw decryptionFailed();
+  }
+  try {
+    const text = utf8Decode(plaintext);
+    if (text === undefined) throw decryptionFailed();
+    const json = safeParseJson(text, KEY_BACKUP_LIMITS.maxChunkBytes);
+    if (!json.ok) throw decryptionFailed();
+    return parseKeyBackupPayload(json.value);
+  } finally {
+    plaintext.fill(0);
+  }
+}

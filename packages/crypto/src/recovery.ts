@@ -1,0 +1,229 @@
+/**
+ * Recovery keys (SPEC.md §10.1): 256 bits from the CSPRNG, shown to the user as 24 BIP-39
+ * English words (the last word carries an 8-bit checksum), from which an X25519 key pair is
+ * derived with RFC 9180 DeriveKeyPair. Backups are encrypted to the public key, so any device
+ * can add to a backup without the code; only the code (or a passphrase that unlocks it) restores.
+ *
+ * @module
+ */
+import { gcm } from "@noble/ciphers/aes.js";
+import { scryptAsync } from "@noble/hashes/scrypt.js";
+import { entropyToMnemonic, mnemonicToEntropy } from "@scure/bip39";
+import { wordlist } from "@scure/bip39/wordlists/english.js";
+import {
+  E2eeError,
+  parseProtectedRecoveryKey,
+  protectedRecoveryKeyAssociatedData,
+  type ProtectedRecoveryKeyV1,
+  type ScryptParamsV1,
+} from "@domvia/e2ee-envelope";
+import { base64urlDecode, base64urlEncode, randomBytes, utf8Encode } from "./bytes";
+import { deriveX25519KeyPair } from "./hpke";
+import { describeValue } from "./room-key";
+
+/** Entropy of a recovery key: 256 bits. */
+export const RECOVERY_KEY_BYTES = 32;
+/** Words in a recovery code. */
+export const RECOVERY_CODE_WORDS = 24;
+
+/**
+ * Default passphrase KDF cost: scrypt with N = 2^17, r = 8, p = 1 (128 MiB, OWASP Password
+ * Storage Cheat Sheet's recommended scrypt setting). About 0.7 s on a 2-core CI machine in pure
+ * JS (see the package README). Stored in each protected key, so it can be raised later.
+ */
+export const DEFAULT_PASSPHRASE_KDF: Readonly<{ n: number; r: number; p: number }> = Object.freeze({
+  n: 2 ** 17,
+  r: 8,
+  p: 1,
+});
+
+interface RecoverySecret {
+  readonly entropy: Uint8Array;
+  readonly secretKey: Uint8Array;
+}
+
+const secrets = new WeakMap<RecoveryKey, RecoverySecret>();
+const REDACTED = "RecoveryKey([redacted])";
+const INSPECT = Symbol.for("nodejs.util.inspect.custom");
+
+/**
+ * A recovery key. `code` is the secret to show the user once; `publicKey` is what devices need
+ * to write backups. `JSON.stringify`, `String()` and `util.inspect` never show the code.
+ */
+export class RecoveryKey {
+  /** The backup public key (X25519, base64url): not secret; store it with the backup. */
+  readonly publicKey: string;
+
+  /** @internal Use {@link createRecoveryKey} or {@link recoveryKeyFromCode}. */
+  constructor(entropy: Uint8Array) {
+    const pair = deriveX25519KeyPair(entropy);
+    this.publicKey = base64urlEncode(pair.publicKey);
+    secrets.set(this, { entropy, secretKey: pair.secretKey });
+    Object.freeze(this);
+  }
+
+  /** The 24-word recovery code. Secret: show it to the user, never log or upload it. */
+  get code(): string {
+    return entropyToMnemonic(recoverySecret(this).entropy, wordlist);
+  }
+
+  /** Redacted. */
+  toString(): string {
+    return REDACTED;
+  }
+
+  /** Only the public key. */
+  toJSON(): { publicKey: string } {
+    return { publicKey: this.publicKey };
+  }
+}
+
+Object.defineProperty(RecoveryKey.prototype, INSPECT, { value: (): string => REDACTED });
+
+/** @internal */
+export function recoverySecret(recoveryKey: unknown): RecoverySecret {
+  const secret = typeof recoveryKey === "object" && recoveryKey !== null ? secrets.get(recoveryKey as RecoveryKey) : undefined;
+  if (secret === undefined) throw new TypeError(`"recoveryKey" expected a RecoveryKey, got ${describeValue(recoveryKey)}`);
+  return secret;
+}
+
+/**
+ * Creates a recovery key from 256 bits of CSPRNG output.
+ *
+ * @example
+ * ```ts
+ * const recoveryKey = await createRecoveryKey();
+ * showOnce(recoveryKey.code); // 24 words
+ * ```
+ */
+export async function createRecoveryKey(): Promise<RecoveryKey> {
+  return new RecoveryKey(randomBytes(RECOVERY_KEY_BYTES));
+}
+
+/**
+ * Reads a recovery code typed by a user: case, surrounding and repeated whitespace are ignored.
+ * A mistyped code fails; it never yields a different key.
+ *
+ * @example
+ * ```ts
+ * const recoveryKey = recoveryKeyFromCode(input.value);
+ * ```
+ * @throws E2eeError `INVALID_RECOVERY_CODE` for a wrong word count, a word outside the BIP-39
+ *   English list or a checksum mismatch (the message never repeats the code).
+ * @throws TypeError when `code` is not a string.
+ */
+export function recoveryKeyFromCode(code: string): RecoveryKey {
+  if (typeof code !== "string") throw new TypeError(`"code" expected a string, got ${describeValue(code)}`);
+  const words = code.normalize("NFKD").trim().toLowerCase().split(/\s+/);
+  if (words.length !== RECOVERY_CODE_WORDS) {
+    throw new E2eeError("INVALID_RECOVERY_CODE", `recovery code expected ${RECOVERY_CODE_WORDS} words, got ${words.length}`);
+  }
+  const unknown = words.findIndex((word) => !wordlist.includes(word));
+  if (unknown !== -1) {
+    throw new E2eeError("INVALID_RECOVERY_CODE", `recovery code word ${unknown + 1} is not a recovery word`);
+  }
+  let entropy: Uint8Array;
+  try {
+    entropy = mnemonicToEntropy(words.join(" "), wordlist);
+  } catch {
+    throw new E2eeError("INVALID_RECOVERY_CODE", "recovery code checksum does not match: a word is mistyped or out of order");
+  }
+  return new RecoveryKey(entropy);
+}
+
+/** Options of {@link protectRecoveryKey}. */
+export interface PassphraseKdfOptions {
+  readonly n?: number;
+  readonly r?: number;
+  readonly p?: number;
+}
+
+async function passphraseKey(passphrase: string, params: ScryptParamsV1, salt: Uint8Array): Promise<Uint8Array> {
+  if (typeof passphrase !== "string" || passphrase.length === 0) {
+    throw new TypeError('"passphrase" expected a non-empty string');
+  }
+  return scryptAsync(utf8Encode(passphrase.normalize("NFKC")), salt, { N: params.n, r: params.r, p: params.p, dkLen: 32 });
+}
+
+/**
+ * Encrypts a recovery key under a passphrase with scrypt and AES-256-GCM, so a user can restore
+ * with a passphrase instead of the 24 words. The result is safe to store on a server, but a
+ * weak passphrase can be guessed offline: the KDF cost is the only defence.
+ *
+ * @example
+ * ```ts
+ * const protectedKey = await protectRecoveryKey(recoveryKey, "correct horse battery staple");
+ * ```
+ * @throws TypeError for an empty passphrase or a non-RecoveryKey.
+ * @throws RangeError for KDF parameters outside N = 2^10..2^22, r = 1..32, p = 1..16.
+ */
+export async function protectRecoveryKey(
+  recoveryKey: RecoveryKey,
+  passphrase: string,
+  options: PassphraseKdfOptions = {},
+): Promise<ProtectedRecoveryKeyV1> {
+  const secret = recoverySecret(recoveryKey);
+  const { n = DEFAULT_PASSPHRASE_KDF.n, r = DEFAULT_PASSPHRASE_KDF.r, p = DEFAULT_PASSPHRASE_KDF.p } = options;
+  if (!Number.isInteger(n) || n < 1024 || n > 4_194_304 || (n & (n - 1)) !== 0) {
+    throw new RangeError(`"n" expected a power of two from 1024 to 4194304, got ${String(n)}`);
+  }
+  if (!Number.isInteger(r) || r < 1 || r > 32) throw new RangeError(`"r" expected an integer from 1 to 32, got ${String(r)}`);
+  if (!Number.isInteger(p) || p < 1 || p > 16) throw new RangeError(`"p" expected an integer from 1 to 16, got ${String(p)}`);
+  const salt = randomBytes(16);
+  const params: ScryptParamsV1 = { name: "scrypt", n, r, p, salt: base64urlEncode(salt) };
+  const key = await passphraseKey(passphrase, params, salt);
+  const nonce = randomBytes(12);
+  const publicKey = base64urlDecode(recoveryKey.publicKey)!;
+  const ciphertext = gcm(key, nonce, protectedRecoveryKeyAssociatedData(params, salt, publicKey)).encrypt(secret.entropy);
+  key.fill(0);
+  return {
+    v: 1,
+    type: "protected-recovery-key",
+    publicKey: recoveryKey.publicKey,
+    kdf: params,
+    nonce: base64urlEncode(nonce),
+    ciphertext: base64urlEncode(ciphertext),
+  };
+}
+
+/**
+ * Unlocks a passphrase-protected recovery key.
+ *
+ * @example
+ * ```ts
+ * const recoveryKey = await unlockRecoveryKey(protectedKey, passphrase);
+ * ```
+ * @throws E2eeError `WRONG_RECOVERY_CODE` for a wrong passphrase (or a tampered blob),
+ *   `INVALID_ENVELOPE` / `UNSUPPORTED_VERSION` for a malformed one.
+ */
+export async function unlockRecoveryKey(protectedKey: unknown, passphrase: string): Promise<RecoveryKey> {
+  const parsed = parseProtectedRecoveryKey(protectedKey);
+  const salt = base64urlDecode(parsed.kdf.salt)!;
+  const nonce = base64urlDecode(parsed.nonce)!;
+  const ciphertext = base64urlDecode(parsed.ciphertext)!;
+  const publicKey = base64urlDecode(parsed.publicKey)!;
+  const key = await passphraseKey(passphrase, parsed.kdf, salt);
+  let entropy: Uint8Array;
+  try {
+    entropy = gcm(key, nonce, protectedRecoveryKeyAssociatedData(parsed.kdf, salt, publicKey)).decrypt(ciphertext);
+  } catch {
+    throw new E2eeError("WRONG_RECOVERY_CODE", "wrong passphrase for this recovery key");
+  } finally {
+    key.fill(0);
+  }
+  const recoveryKey = new RecoveryKey(entropy);
+  if (recoveryKey.publicKey !== parsed.publicKey) {
+    throw new E2eeError("WRONG_RECOVERY_CODE", "wrong passphrase for this recovery key");
+  }
+  return recoveryKey;
+}
+
+/**
+ * `true` when a protected recovery key's KDF cost is below `minimum` (default: the current
+ * default), so the app should re-protect it (unlock, then {@link protectRecoveryKey}).
+ */
+export function protectedRecoveryKeyNeedsUpgrade(protectedKey: unknown, minimum: PassphraseKdfOptions = {}): boolean {
+  const { kdf } = parseProtectedRecoveryKey(protectedKey);
+  const { n = DEFAULT_PASSPHRASE_KDF.n, r = DEFAULT_PASSPHRASE_KDF.r, p = DEFAULT_PASSPHRASE_KDF.p } = minimum;
+  return kdf.n * kdf.r * kdf.p < n * r * p || kdf.n < n;
+}

@@ -1,0 +1,117 @@
+/**
+ * Persistence: an async key-value interface that apps implement over their platform's secure
+ * storage (IndexedDB, Keychain/Keystore, an encrypted file), an in-memory implementation, and
+ * helpers that save and load keyrings and device identities through it.
+ *
+ * @module
+ */
+import { DeviceIdentity } from "@domvia/e2ee-crypto";
+import { RoomKeyring } from "./keyring";
+
+/**
+ * Where a device keeps its secret state. Values are JSON-safe objects (the `exportState()`
+ * results); an implementation may serialise them however it likes, and must keep them secret:
+ * they hold keys.
+ */
+export interface KeyStore {
+  /** The value stored under `key`, or `undefined`. */
+  get(key: string): Promise<unknown>;
+  /** Stores `value` under `key`, replacing any earlier value. */
+  set(key: string, value: unknown): Promise<void>;
+  /** Removes `key`; no error when it is absent. */
+  delete(key: string): Promise<void>;
+  /** Every key that starts with `prefix`. */
+  keys(prefix: string): Promise<string[]>;
+}
+
+function cloneJson(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(cloneJson);
+  if (typeof value === "object" && value !== null) {
+    const copy: Record<string, unknown> = {};
+    for (const [key, item] of Object.entries(value)) copy[key] = cloneJson(item);
+    return copy;
+  }
+  return value;
+}
+
+/**
+ * A {@link KeyStore} in memory: for tests, servers-side bots with their own persistence, and as a
+ * reference implementation. Stores copies, so later changes to a saved object do not leak in.
+ *
+ * @example
+ * ```ts
+ * const store = new MemoryKeyStore();
+ * await saveKeyring(store, keyring);
+ * const again = await loadKeyring(store, keyring.roomId);
+ * ```
+ */
+export class MemoryKeyStore implements KeyStore {
+  readonly #values = new Map<string, unknown>();
+
+  async get(key: string): Promise<unknown> {
+    return this.#values.has(key) ? cloneJson(this.#values.get(key)) : undefined;
+  }
+
+  async set(key: string, value: unknown): Promise<void> {
+    this.#values.set(key, cloneJson(value));
+  }
+
+  async delete(key: string): Promise<void> {
+    this.#values.delete(key);
+  }
+
+  async keys(prefix: string): Promise<string[]> {
+    return [...this.#values.keys()].filter((key) => key.startsWith(prefix));
+  }
+
+  /** Never shows stored values. */
+  toJSON(): { entries: number } {
+    return { entries: this.#values.size };
+  }
+}
+
+const KEYRING_PREFIX = "domvia-e2ee/keyring/";
+const DEVICE_KEY = "domvia-e2ee/device";
+
+/**
+ * Saves a keyring's state under its room id.
+ *
+ * @example
+ * ```ts
+ * await saveKeyring(store, keyring);
+ * ```
+ */
+export async function saveKeyring(store: KeyStore, keyring: RoomKeyring): Promise<void> {
+  await store.set(KEYRING_PREFIX + keyring.roomId, keyring.exportState());
+}
+
+/**
+ * Loads the keyring of a room, or `undefined` when none is saved.
+ *
+ * @throws E2eeError `INVALID_ENVELOPE` / `UNSUPPORTED_VERSION` for a corrupt stored state.
+ */
+export async function loadKeyring(store: KeyStore, roomId: string): Promise<RoomKeyring | undefined> {
+  const state = await store.get(KEYRING_PREFIX + roomId);
+  return state === undefined ? undefined : RoomKeyring.importState(state);
+}
+
+/** Loads every saved keyring. */
+export async function loadKeyrings(store: KeyStore): Promise<RoomKeyring[]> {
+  const keyrings: RoomKeyring[] = [];
+  for (const key of await store.keys(KEYRING_PREFIX)) {
+    const state = await store.get(key);
+    if (state !== undefined) keyrings.push(RoomKeyring.importState(state));
+  }
+  return keyrings;
+}
+
+/** Saves this device's identity (secret keys included). */
+export async function saveDeviceIdentity(store: KeyStore, device: DeviceIdentity): Promise<void> {
+  await store.set(DEVICE_KEY, device.exportState());
+}
+
+/** Loads this device's identity, or `undefined` when none is saved. */
+export async function loadDeviceIdentity(store: KeyStore): Promise<DeviceIdentity | undefined> {
+  const state = await store.get(DEVICE_KEY);
+  return state === undefined ? undefined : DeviceIdentity.importState(state);
+}

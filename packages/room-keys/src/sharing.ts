@@ -1,0 +1,151 @@
+/**
+ * Sharing room key versions between devices with signed HPKE key shares.
+ *
+ * @module
+ */
+import { E2eeError, UnknownKeyError, parseRoomKeyShare, type RoomKeyShareV1 } from "@domvia/e2ee-envelope";
+import {
+  openRoomKeyShare,
+  sealRoomKeyShare,
+  verifyDeviceBundle,
+  type DeviceIdentity,
+  type VerifiedDeviceBundle,
+} from "@domvia/e2ee-crypto";
+import { RoomKeyring } from "./keyring";
+
+/** Options of {@link shareRoomKey}. */
+export interface ShareRoomKeyOptions {
+  /** The keyring holding the version to share. */
+  readonly keyring: RoomKeyring;
+  /** The version to share; default the current one. */
+  readonly keyVersion?: number | undefined;
+  /** Which key id of that version, when concurrent rotations produced more than one. */
+  readonly keyId?: string | undefined;
+  /** The sending device; signs every share. */
+  readonly from: DeviceIdentity;
+  /** The recipient devices' public bundles. */
+  readonly to: readonly unknown[];
+}
+
+/**
+ * Encrypts one key version to each recipient device: one signed share per bundle, in the order
+ * given. All-or-nothing: every bundle and rule is checked before any share is produced.
+ *
+ * The current version is always shareable with room members. An older version is shared only
+ * when it was created as shareable with members who join later.
+ *
+ * @example
+ * ```ts
+ * const version = keyring.rotate({ reason: "member-removed" });
+ * const shares = shareRoomKey({ keyring, from: myDevice, to: remainingBundles });
+ * await server.postShares(shares); // the server routes each by recipientDeviceId
+ * ```
+ * @throws E2eeError `UNKNOWN_KEY` (no such version), `KEY_WITHHELD` (an older version that is
+ *   not shareable, or one only restored from a backup), `DEVICE_REVOKED` (a recipient or the
+ *   sender is revoked or removed), `INVALID_ENVELOPE` / `BAD_SIGNATURE` (a malformed or forged
+ *   bundle), `INVALID_KEY` (a low-order recipient key).
+ */
+export function shareRoomKey(options: ShareRoomKeyOptions): RoomKeyShareV1[] {
+  const { keyring, from } = options;
+  if (!(keyring instanceof RoomKeyring)) throw new TypeError('"keyring" expected a RoomKeyring');
+  const keyVersion = options.keyVersion ?? keyring.currentVersion;
+  const entry = keyVersion === null ? undefined : RoomKeyring.entry(keyring, keyVersion, options.keyId);
+  if (entry === undefined) {
+    throw new UnknownKeyError(keyring.roomId, options.keyId ?? keyring.currentKeyId ?? "none", keyVersion ?? 0);
+  }
+  const isCurrent = entry.keyVersion === keyring.currentVersion && entry.keyId === keyring.currentKeyId;
+  if (entry.origin === "backup") {
+    throw new E2eeError("KEY_WITHHELD", `version ${entry.keyVersion} was restored from a backup and is not shared on`);
+  }
+  if (!isCurrent && !entry.shareable) {
+    throw new E2eeError("KEY_WITHHELD", `version ${entry.keyVersion} is not shareable with members who joined later`);
+  }
+  if (keyring.isRevoked(from.userId, from.deviceId)) {
+    throw new E2eeError("DEVICE_REVOKED", `sending device "${from.userId}/${from.deviceId}" is revoked in this room`);
+  }
+  const recipients: VerifiedDeviceBundle[] = options.to.map((bundle) => verifyDeviceBundle(bundle));
+  for (const { bundle } of recipients) {
+    if (keyring.isRevoked(bundle.userId, bundle.deviceId)) {
+      throw new E2eeError("DEVICE_REVOKED", `device "${bundle.userId}/${bundle.deviceId}" is revoked or its user removed`);
+    }
+  }
+  return recipients.map(({ bundle }) =>
+    sealRoomKeyShare({
+      roomId: keyring.roomId,
+      keyId: entry.keyId,
+      keyVersion: entry.keyVersion,
+      key: entry.key,
+      shareable: entry.shareable,
+      from,
+      to: bundle,
+    }),
+  );
+}
+
+/** Options of {@link acceptRoomKeyShare}. */
+export interface AcceptRoomKeyShareOptions {
+  /** The share, as received (object or JSON text). */
+  readonly share: unknown;
+  /** This device: the share must be addressed to it. */
+  readonly device: DeviceIdentity;
+  /** The public bundle of the device that sent the share. */
+  readonly senderBundle: unknown;
+  /** The room's keyring to add the version to. */
+  readonly keyring: RoomKeyring;
+}
+
+/** What an accepted share added. */
+export interface AcceptedRoomKeyShare {
+  readonly keyId: string;
+  readonly keyVersion: number;
+  readonly shareable: boolean;
+  /** `true` when the version is now the keyring's current one. */
+  readonly becameCurrent: boolean;
+  /** The device that sent it (its signature verified). */
+  readonly sender: { readonly userId: string; readonly deviceId: string };
+}
+
+/**
+ * Verifies a key share addressed to this device and adds its version to the room's keyring.
+ * Accepting the same share twice is harmless. On any failure the keyring is unchanged.
+ *
+ * @example
+ * ```ts
+ * for (const share of await server.fetchMailbox(device.deviceId)) {
+ *   const senderBundle = await server.fetchBundle(share.senderUserId, share.senderDeviceId);
+ *   acceptRoomKeyShare({ share, device, senderBundle, keyring: keyrings.get(share.roomId) });
+ * }
+ * ```
+ * @throws E2eeError `INVALID_ENVELOPE` / `UNSUPPORTED_VERSION` (malformed),
+ *   `SHARE_MISADDRESSED` (another device or room), `DEVICE_REVOKED` (a revoked or removed
+ *   sender), `UNKNOWN_SENDER` (the bundle is not the sender's), `BAD_SIGNATURE` (any
+ *   tampering), `DECRYPTION_FAILED`, `KEY_CONFLICT` (a different key for that version exists).
+ */
+export function acceptRoomKeyShare(options: AcceptRoomKeyShareOptions): AcceptedRoomKeyShare {
+  const { device, keyring } = options;
+  if (!(keyring instanceof RoomKeyring)) throw new TypeError('"keyring" expected a RoomKeyring');
+  const share = parseRoomKeyShare(options.share);
+  if (share.roomId !== keyring.roomId) {
+    throw new E2eeError("SHARE_MISADDRESSED", "key share is for another room than this keyring's");
+  }
+  if (keyring.isRevoked(share.senderUserId, share.senderDeviceId)) {
+    throw new E2eeError("DEVICE_REVOKED", `sender "${share.senderUserId}/${share.senderDeviceId}" is revoked or removed`);
+  }
+  const opened = openRoomKeyShare({ share, device, senderBundle: options.senderBundle });
+  const { becameCurrent } = RoomKeyring.addVersion(keyring, {
+    keyId: opened.keyId,
+    keyVersion: opened.keyVersion,
+    key: opened.key,
+    shareable: opened.shareable,
+    origin: "share",
+    createdAt: Date.now(),
+    messageCount: 0,
+  });
+  return {
+    keyId: opened.keyId,
+    keyVersion: opened.keyVersion,
+    shareable: opened.shareable,
+    becameCurrent,
+    sender: { userId: opened.senderUserId, deviceId: opened.senderDeviceId },
+  };
+}
