@@ -18,14 +18,12 @@ import {
 import { base64urlDecode, base64urlEncode, utf8Decode, utf8Encode } from "./bytes";
 import { hpkeOpen, hpkeSeal } from "./hpke";
 import { recoverySecret, type RecoveryKey } from "./recovery";
+import { EMPTY_AAD, HPKE_SUITE } from "./suite";
 
-const KEM = 0x0020;
-const KDF = 0x0001;
-const AEAD = 0x0002;
-const EMPTY = new Uint8Array(0);
+const { kem: KEM, kdf: KDF, aead: AEAD } = HPKE_SUITE;
 
 /** The HPKE algorithm ids backups use. */
-export const KEY_BACKUP_SUITE: Readonly<{ kem: number; kdf: number; aead: number }> = Object.freeze({ kem: KEM, kdf: KDF, aead: AEAD });
+export const KEY_BACKUP_SUITE: Readonly<{ kem: number; kdf: number; aead: number }> = HPKE_SUITE;
 
 function decodePublicKey(publicKey: string): Uint8Array {
   const bytes = base64urlDecode(publicKey);
@@ -46,7 +44,7 @@ export function sealBackupChunk(publicKey: string, payload: KeyBackupPayloadV1):
   const recipientPublicKey = decodePublicKey(publicKey);
   const plaintext = utf8Encode(JSON.stringify(payload));
   try {
-    const sealed = hpkeSeal({ recipientPublicKey, info: keyBackupInfo(KEM, KDF, AEAD, recipientPublicKey), aad: EMPTY, plaintext });
+    const sealed = hpkeSeal({ recipientPublicKey, info: keyBackupInfo(KEM, KDF, AEAD, recipientPublicKey), aad: EMPTY_AAD, plaintext });
     return { enc: base64urlEncode(sealed.enc), ciphertext: base64urlEncode(sealed.ciphertext) };
   } catch (error) {
     if (error instanceof E2eeError) throw error;
@@ -70,7 +68,7 @@ export function openBackupChunk(recoveryKey: RecoveryKey, chunk: KeyBackupChunkV
   if (enc === undefined || ciphertext === undefined) throw new E2eeError("INVALID_ENVELOPE", "invalid key backup: bad base64url");
   let plaintext: Uint8Array;
   try {
-    plaintext = hpkeOpen({ recipientSecretKey: secret.secretKey, enc, info: keyBackupInfo(KEM, KDF, AEAD, publicKey), aad: EMPTY, ciphertext });
+    plaintext = hpkeOpen({ recipientSecretKey: secret.secretKey, enc, info: keyBackupInfo(KEM, KDF, AEAD, publicKey), aad: EMPTY_AAD, ciphertext });
   } catch {
     throw decryptionFailed();
   }

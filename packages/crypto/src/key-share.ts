@@ -28,12 +28,8 @@ import { identitySecrets, verifyDeviceBundle, type DeviceIdentity } from "./devi
 import { HpkeError, hpkeOpen, hpkeSeal } from "./hpke";
 import { exportRoomKeyBytes, importRoomKeyBytes, type RoomKey } from "./room-key";
 import { sign, signingPublicKey, verify } from "./signing";
+import { EMPTY_AAD, HPKE_SUITE } from "./suite";
 
-/** RFC 9180 ids of the one suite shares use today. */
-const KEM_X25519_HKDF_SHA256 = 0x0020;
-const KDF_HKDF_SHA256 = 0x0001;
-const AEAD_AES_256_GCM = 0x0002;
-const EMPTY = new Uint8Array(0);
 
 /** Flags byte of a share's plaintext. */
 const FLAG_SHAREABLE = 0x01;
@@ -83,9 +79,7 @@ export function sealRoomKeyShare(options: SealRoomKeyShareOptions): RoomKeyShare
   const sender = identitySecrets(from, "from");
   const recipient = verifyDeviceBundle(options.to);
   const context: KeyShareContext = {
-    kem: KEM_X25519_HKDF_SHA256,
-    kdf: KDF_HKDF_SHA256,
-    aead: AEAD_AES_256_GCM,
+    ...HPKE_SUITE,
     roomId,
     keyId,
     keyVersion,
@@ -102,7 +96,7 @@ export function sealRoomKeyShare(options: SealRoomKeyShareOptions): RoomKeyShare
   plaintext[32] = shareable ? FLAG_SHAREABLE : 0;
   let sealed: { enc: Uint8Array; ciphertext: Uint8Array };
   try {
-    sealed = hpkeSeal({ recipientPublicKey: recipient.agreementKey, info, aad: EMPTY, plaintext });
+    sealed = hpkeSeal({ recipientPublicKey: recipient.agreementKey, info, aad: EMPTY_AAD, plaintext });
   } catch (error) {
     if (error instanceof HpkeError) throw new E2eeError("INVALID_KEY", "recipient agreement key is a low-order point");
     throw error;
@@ -157,7 +151,7 @@ export function openRoomKeyShare(options: { share: unknown; device: DeviceIdenti
   }
   let plaintext: Uint8Array;
   try {
-    plaintext = hpkeOpen({ recipientSecretKey: own.agreementSecretKey, enc, info, aad: EMPTY, ciphertext });
+    plaintext = hpkeOpen({ recipientSecretKey: own.agreementSecretKey, enc, info, aad: EMPTY_AAD, ciphertext });
   } catch {
     throw decryptionFailed();
   }

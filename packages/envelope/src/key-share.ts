@@ -28,12 +28,8 @@ export const KEY_SHARE_ALGORITHMS: Readonly<{ kem: readonly number[]; kdf: reado
 /** Bytes of a share's plaintext: the 32-byte room key and one flags byte. */
 export const KEY_SHARE_PLAINTEXT_BYTES = 33;
 
-/** One room key version for one recipient device. */
-export interface RoomKeyShareV1 {
-  /** Format version: the literal `1`. */
-  readonly v: 1;
-  /** Object type: the literal `"room-key-share"`. */
-  readonly type: "room-key-share";
+/** The fields of a share that are bound into HPKE `info` and the signature. */
+export interface KeyShareContext {
   /** HPKE KEM id: 32 (0x0020, DHKEM(X25519, HKDF-SHA256)). */
   readonly kem: number;
   /** HPKE KDF id: 1 (HKDF-SHA256). */
@@ -54,6 +50,14 @@ export interface RoomKeyShareV1 {
   readonly recipientUserId: string;
   /** The one device that may open the share; servers route by it. */
   readonly recipientDeviceId: string;
+}
+
+/** One room key version for one recipient device. */
+export interface RoomKeyShareV1 extends KeyShareContext {
+  /** Format version: the literal `1`. */
+  readonly v: 1;
+  /** Object type: the literal `"room-key-share"`. */
+  readonly type: "room-key-share";
   /** HPKE encapsulated key (the ephemeral X25519 public key, 32 bytes). */
   readonly enc: string;
   /** HPKE ciphertext of the 33-byte plaintext (49 bytes). */
@@ -64,20 +68,6 @@ export interface RoomKeyShareV1 {
 
 /** A key share of any supported version. */
 export type RoomKeyShare = RoomKeyShareV1;
-
-/** The fields of a share that are bound into HPKE `info` and the signature. */
-export interface KeyShareContext {
-  readonly kem: number;
-  readonly kdf: number;
-  readonly aead: number;
-  readonly roomId: string;
-  readonly keyId: string;
-  readonly keyVersion: number;
-  readonly senderUserId: string;
-  readonly senderDeviceId: string;
-  readonly recipientUserId: string;
-  readonly recipientDeviceId: string;
-}
 
 /** Label that starts a share's HPKE `info`. */
 export const KEY_SHARE_INFO_LABEL = "domvia-e2ee/room-key-share";
