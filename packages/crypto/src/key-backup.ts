@@ -34,13 +34,15 @@ function decodePublicKey(publicKey: string): Uint8Array {
 /**
  * Encrypts backup entries to a recovery public key. Needs no secret.
  *
- * @throws E2eeError `INVALID_KEY` for a malformed or low-order public key, `PAYLOAD_TOO_LARGE`
- *   for more keys than one chunk holds.
+ * @throws E2eeError `INVALID_KEY` for a malformed or low-order public key, `INVALID_ENVELOPE`
+ *   for a malformed payload, `PAYLOAD_TOO_LARGE` for more keys than one chunk holds.
  */
 export function sealBackupChunk(publicKey: string, payload: KeyBackupPayloadV1): KeyBackupChunkV1 {
   if (payload.keys.length > KEY_BACKUP_LIMITS.maxKeysPerChunk) {
     throw new E2eeError("PAYLOAD_TOO_LARGE", `a backup chunk holds at most ${KEY_BACKUP_LIMITS.maxKeysPerChunk} keys`);
   }
+  // The same schema the reader applies, so no device can write a chunk no device can restore.
+  parseKeyBackupPayload(payload);
   const recipientPublicKey = decodePublicKey(publicKey);
   const plaintext = utf8Encode(JSON.stringify(payload));
   try {

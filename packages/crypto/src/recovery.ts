@@ -14,6 +14,7 @@ import {
   E2eeError,
   parseProtectedRecoveryKey,
   protectedRecoveryKeyAssociatedData,
+  scryptParamsProblem,
   type ProtectedRecoveryKeyV1,
   type ScryptParamsV1,
 } from "@domvia/e2ee-envelope";
@@ -102,7 +103,10 @@ export async function createRecoveryKey(): Promise<RecoveryKey> {
 
 /**
  * Reads a recovery code typed by a user: case, surrounding and repeated whitespace are ignored.
- * A mistyped code fails; it never yields a different key.
+ * A wrong word count or a word outside the list always fails here; a valid word in the wrong
+ * place fails the 8-bit checksum 255 times in 256. The rare mistyped code that passes the
+ * checksum is a different key, which `restoreKeyBackup` refuses with `WRONG_RECOVERY_CODE`
+ * (its public key is not the backup's): a mistyped code is never used as if it were right.
  *
  * @example
  * ```ts
@@ -155,7 +159,7 @@ async function passphraseKey(passphrase: string, params: ScryptParamsV1, salt: U
  * const protectedKey = await protectRecoveryKey(recoveryKey, "correct horse battery staple");
  * ```
  * @throws TypeError for an empty passphrase or a non-RecoveryKey.
- * @throws RangeError for KDF parameters outside N = 2^10..2^22, r = 1..32, p = 1..16.
+ * @throws RangeError for KDF parameters outside `SCRYPT_LIMITS` (cost and memory bounds).
  */
 export async function protectRecoveryKey(
   recoveryKey: RecoveryKey,
@@ -164,11 +168,8 @@ export async function protectRecoveryKey(
 ): Promise<ProtectedRecoveryKeyV1> {
   const secret = recoverySecret(recoveryKey);
   const { n = DEFAULT_PASSPHRASE_KDF.n, r = DEFAULT_PASSPHRASE_KDF.r, p = DEFAULT_PASSPHRASE_KDF.p } = options;
-  if (!Number.isInteger(n) || n < 1024 || n > 4_194_304 || (n & (n - 1)) !== 0) {
-    throw new RangeError(`"n" expected a power of two from 1024 to 4194304, got ${String(n)}`);
-  }
-  if (!Number.isInteger(r) || r < 1 || r > 32) throw new RangeError(`"r" expected an integer from 1 to 32, got ${String(r)}`);
-  if (!Number.isInteger(p) || p < 1 || p > 16) throw new RangeError(`"p" expected an integer from 1 to 16, got ${String(p)}`);
+  const problem = scryptParamsProblem(n, r, p);
+  if (problem !== undefined) throw new RangeError(problem);
   const salt = randomBytes(16);
   const params: ScryptParamsV1 = { name: "scrypt", n, r, p, salt: base64urlEncode(salt) };
   const key = await passphraseKey(passphrase, params, salt);

@@ -34,6 +34,7 @@ export function sign(secretKey: Uint8Array, message: Uint8Array): Uint8Array {
  * malformed input: a wrong length or an invalid point is simply `false`.
  */
 export function verify(signature: Uint8Array, message: Uint8Array, publicKey: Uint8Array): boolean {
+  if (!(signature instanceof Uint8Array) || !(publicKey instanceof Uint8Array) || !(message instanceof Uint8Array)) return false;
   if (signature.length !== SIGNATURE_BYTES || publicKey.length !== 32) return false;
   try {
     return ed25519.verify(signature, message, publicKey, { zip215: false });

@@ -81,6 +81,8 @@ export {
   KEY_BACKUP_INFO_LABEL,
   KEY_BACKUP_LIMITS,
   PROTECTED_RECOVERY_KEY_LABEL,
+  SCRYPT_LIMITS,
+  scryptParamsProblem,
   keyBackupInfo,
   parseKeyBackup,
   parseKeyBackupPayload,

@@ -195,14 +195,42 @@ export function parseKeyBackupPayload(input: unknown): KeyBackupPayloadV1 {
   return parseWire(input, payloadSpec);
 }
 
+/**
+ * Bounds on passphrase KDF cost, so a stored blob can neither be trivially weak nor stall the
+ * device that unlocks it: N a power of two from 2^10 to 2^20, r from 1 to 16, p from 1 to 4,
+ * memory 128·r·(N + p + 1) at most 1 GiB, and work N·r·p at most 2^24 (16 times the default).
+ */
+export const SCRYPT_LIMITS: Readonly<{ minN: number; maxN: number; maxR: number; maxP: number; maxMemoryBytes: number; maxWork: number }> =
+  Object.freeze({
+    minN: 2 ** 10,
+    maxN: 2 ** 20,
+    maxR: 16,
+    maxP: 4,
+    maxMemoryBytes: 2 ** 30,
+    maxWork: 2 ** 24,
+  });
+
+/** Why scrypt parameters are out of bounds, or `undefined` when they are acceptable. */
+export function scryptParamsProblem(n: number, r: number, p: number): string | undefined {
+  const L = SCRYPT_LIMITS;
+  if (!Number.isInteger(n) || n < L.minN || n > L.maxN || (n & (n - 1)) !== 0) {
+    return `"n" expected a power of two from ${L.minN} to ${L.maxN}, got ${String(n)}`;
+  }
+  if (!Number.isInteger(r) || r < 1 || r > L.maxR) return `"r" expected an integer from 1 to ${L.maxR}, got ${String(r)}`;
+  if (!Number.isInteger(p) || p < 1 || p > L.maxP) return `"p" expected an integer from 1 to ${L.maxP}, got ${String(p)}`;
+  if (128 * r * (n + p + 1) > L.maxMemoryBytes) return `scrypt memory 128*r*(n+p+1) exceeds ${L.maxMemoryBytes} bytes`;
+  if (n * r * p > L.maxWork) return `scrypt work n*r*p exceeds ${L.maxWork}`;
+  return undefined;
+}
+
 /** Passphrase KDF parameters stored with a protected recovery key. */
 export interface ScryptParamsV1 {
   readonly name: "scrypt";
-  /** CPU/memory cost, a power of two from 2^10 to 2^22. */
+  /** CPU/memory cost, a power of two (see {@link SCRYPT_LIMITS}). */
   readonly n: number;
-  /** Block size, 1 to 32. */
+  /** Block size. */
   readonly r: number;
-  /** Parallelism, 1 to 16. */
+  /** Parallelism. */
   readonly p: number;
   /** 16 random bytes, base64url. */
   readonly salt: string;
@@ -245,13 +273,15 @@ const protectedSchemaV1: z.ZodMiniType<ProtectedRecoveryKeyV1> = z.strictObject(
   v: z.literal(1),
   type: z.literal("protected-recovery-key"),
   publicKey: fixedBytesSchema(ENVELOPE_LIMITS.publicKeyBytes),
-  kdf: z.strictObject({
-    name: z.literal("scrypt"),
-    n: z.int().check(z.refine<number>((n) => n >= 1024 && n <= 4_194_304 && (n & (n - 1)) === 0, { message: "not a power of two from 2^10 to 2^22" })),
-    r: z.int().check(z.minimum(1), z.maximum(32)),
-    p: z.int().check(z.minimum(1), z.maximum(16)),
-    salt: fixedBytesSchema(16),
-  }),
+  kdf: z
+    .strictObject({
+      name: z.literal("scrypt"),
+      n: z.int(),
+      r: z.int(),
+      p: z.int(),
+      salt: fixedBytesSchema(16),
+    })
+    .check(z.refine((kdf) => scryptParamsProblem(kdf.n, kdf.r, kdf.p) === undefined, { message: "scrypt cost out of bounds" })),
   nonce: fixedBytesSchema(12),
   ciphertext: fixedBytesSchema(32 + ENVELOPE_LIMITS.tagBytes),
 }) as z.ZodMiniType<ProtectedRecoveryKeyV1>;
