@@ -260,8 +260,10 @@ export class RoomKeyring {
 
   /**
    * Records that a user left or was removed: shares to and from their devices are refused and
-   * the keyring must rotate before it encrypts again. Their devices keep the versions they
-   * already had, and open nothing after the rotation.
+   * this device must rotate before it encrypts again, even if another member's newer version
+   * arrives first (it may predate the removal). As with Megolm, every device that sends after a
+   * membership change rotates once; devices that only read never need to. The removed user's
+   * devices keep the versions they already had, and open nothing encrypted after the rotations.
    */
   removeMember(options: { readonly userId: string }): void {
     assertId(options.userId, "userId");
@@ -276,7 +278,7 @@ export class RoomKeyring {
 
   /**
    * Records that a device is lost or revoked: shares to and from it are refused for good and
-   * the keyring must rotate before it encrypts again.
+   * this device must rotate before it encrypts again (as for {@link RoomKeyring.removeMember}).
    */
   revokeDevice(options: { readonly userId: string; readonly deviceId: string }): void {
     assertId(options.userId, "userId");
@@ -398,9 +400,14 @@ export class RoomKeyring {
     this.#applyRetention();
   }
 
-  /** @internal Used by share acceptance and backup restore. */
+  /**
+   * @internal Used by share acceptance and backup restore. A pending required rotation stays
+   * pending: only this device's own {@link RoomKeyring.rotate} clears it, because a version that
+   * arrives later may have been created before the removal and be known to the removed member.
+   */
   static addVersion(keyring: RoomKeyring, entry: KeyEntry): { readonly becameCurrent: boolean } {
-    const existing = keyring.#entries.get(entryKey(entry.keyVersion, entry.keyId));
+    const id = entryKey(entry.keyVersion, entry.keyId);
+    const existing = keyring.#entries.get(id);
     if (existing !== undefined) {
       if (!roomKeysEqual(existing.key, entry.key)) {
         throw new E2eeError(
@@ -408,15 +415,17 @@ export class RoomKeyring {
           `room "${keyring.roomId}" already holds a different key for key id "${entry.keyId}", version ${entry.keyVersion}`,
         );
       }
+      // The same key, now received in a verified share: it is no longer only a backup's word.
+      if (existing.origin === "backup" && entry.origin === "share") {
+        const upgraded: KeyEntry = { ...existing, origin: "share" };
+        keyring.#entries.set(id, upgraded);
+        if (keyring.#current === existing) keyring.#current = upgraded;
+      }
       return { becameCurrent: false };
     }
-    keyring.#entries.set(entryKey(entry.keyVersion, entry.keyId), entry);
+    keyring.#entries.set(id, entry);
     const becameCurrent = newer(entry, keyring.#current);
-    if (becameCurrent) {
-      // A newer version from a member satisfies a pending membership rotation.
-      if (keyring.#current !== null && entry.origin === "share") keyring.#rotationRequired = null;
-      keyring.#current = entry;
-    }
+    if (becameCurrent) keyring.#current = entry;
     keyring.#applyRetention();
     return { becameCurrent };
   }

@@ -51,9 +51,10 @@ export function shareRoomKey(options: ShareRoomKeyOptions): RoomKeyShareV1[] {
   const keyVersion = options.keyVersion ?? keyring.currentVersion;
   const entry = keyVersion === null ? undefined : RoomKeyring.entry(keyring, keyVersion, options.keyId);
   if (entry === undefined) {
-    throw new UnknownKeyError(keyring.roomId, options.keyId ?? keyring.currentKeyId ?? "none", keyVersion ?? 0);
+    throw new UnknownKeyError(keyring.roomId, options.keyId ?? "", keyVersion ?? 0);
   }
-  const isCurrent = entry.keyVersion === keyring.currentVersion && entry.keyId === keyring.currentKeyId;
+  // Every key id of the current version counts as current (concurrent rotations).
+  const isCurrent = entry.keyVersion === keyring.currentVersion;
   if (entry.origin === "backup") {
     throw new E2eeError("KEY_WITHHELD", `version ${entry.keyVersion} was restored from a backup and is not shared on`);
   }
