@@ -1,5 +1,5 @@
 /**
- * Sealing chat JSON into message envelopes and opening them again (SPEC.md §5–§7). Envelope v1
+ * Sealing chat JSON into message envelopes and opening them again (SPEC.md §5, §6 and §8). Envelope v1
  * is unsigned; v2 adds the sending device and its Ed25519 signature.
  *
  * @module

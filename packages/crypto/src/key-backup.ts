@@ -1,5 +1,5 @@
 /**
- * Backup chunks (SPEC.md §10.2): a list of room key versions as JSON, encrypted with HPKE base
+ * Backup chunks (SPEC.md §12.2): a list of room key versions as JSON, encrypted with HPKE base
  * mode to the recovery public key. One chunk per append, so restoring costs one X25519 per
  * chunk, not per key.
  *

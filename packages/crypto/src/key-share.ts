@@ -1,5 +1,5 @@
 /**
- * Room key shares (SPEC.md §9): one room key version, encrypted with RFC 9180 HPKE base mode
+ * Room key shares (SPEC.md §10): one room key version, encrypted with RFC 9180 HPKE base mode
  * (DHKEM(X25519, HKDF-SHA256), HKDF-SHA256, AES-256-GCM) to one recipient device, bound to room,
  * key id, version, sender and recipient through HPKE `info`, and signed with the sender device's
  * Ed25519 key.

@@ -1,5 +1,5 @@
 /**
- * Recovery keys (SPEC.md §10.1): 256 bits from the CSPRNG, shown to the user as 24 BIP-39
+ * Recovery keys (SPEC.md §11): 256 bits from the CSPRNG, shown to the user as 24 BIP-39
  * English words (the last word carries an 8-bit checksum), from which an X25519 key pair is
  * derived with RFC 9180 DeriveKeyPair. Backups are encrypted to the public key, so any device
  * can add to a backup without the code; only the code (or a passphrase that unlocks it) restores.

@@ -29,9 +29,10 @@ export function sign(secretKey: Uint8Array, message: Uint8Array): Uint8Array {
 }
 
 /**
- * `true` only for a valid, canonical signature by `publicKey` over `message` (RFC 8032
- * §5.1.7 with the cofactorless equation and canonical `S` and `R` encodings). Never throws for
- * malformed input: a wrong length or an invalid point is simply `false`.
+ * `true` only for a valid signature by `publicKey` over `message` under noble's strict RFC 8032
+ * §5.1.7 mode (`zip215: false`): canonical encodings of `R`, `S` and the key, `S` < L, and
+ * small-order public keys refused (Wycheproof `ed25519_test.json` passes in full). Never throws
+ * for malformed input: a wrong length, a non-byte argument or an invalid point is `false`.
  */
 export function verify(signature: Uint8Array, message: Uint8Array, publicKey: Uint8Array): boolean {
   if (!(signature instanceof Uint8Array) || !(publicKey instanceof Uint8Array) || !(message instanceof Uint8Array)) return false;

@@ -1,7 +1,6 @@
 // Runs test-vectors/envelope-v1.json (SPEC.md §10) against the SDK. The vectors come from
 // scripts/generate-vectors.mjs, an implementation of SPEC.md that shares no code with the SDK,
 // so agreement here means SPEC.md, the SDK and the vectors describe one format.
-import { execFileSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { hexToBytes } from "@noble/ciphers/utils.js";
@@ -41,7 +40,6 @@ interface VectorFile {
   readonly mustFail: readonly MustFailVector[];
 }
 
-const repositoryRoot = fileURLToPath(new URL("../../../", import.meta.url));
 const vectorPath = fileURLToPath(new URL("../../../test-vectors/envelope-v1.json", import.meta.url));
 const vectors = JSON.parse(readFileSync(vectorPath, "utf8")) as VectorFile;
 
@@ -54,13 +52,6 @@ describe("envelope v1 test vectors", () => {
     expect(vectors.source).toContain("scripts/generate-vectors.mjs");
     expect(vectors.valid.length).toBeGreaterThanOrEqual(8);
     expect(vectors.mustFail.length).toBeGreaterThanOrEqual(15);
-  });
-
-  it("is what scripts/generate-vectors.mjs writes today", () => {
-    // Throws (non-zero exit) when the file on disk differs from the generator's output.
-    expect(() =>
-      execFileSync(process.execPath, ["scripts/generate-vectors.mjs", "--check"], { cwd: repositoryRoot, stdio: "pipe" }),
-    ).not.toThrow();
   });
 
   describe.each(vectors.valid.map((vector) => [vector.description, vector] as const))("valid: %s", (_, vector) => {

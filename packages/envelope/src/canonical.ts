@@ -1,5 +1,5 @@
 /**
- * Canonical byte strings for associated data, HPKE `info` and signature inputs (SPEC.md §2.4).
+ * Canonical byte strings for associated data, HPKE `info` and signature inputs (SPEC.md §7.1).
  * Every variable-length field is length-prefixed, so no two different field lists encode to the
  * same bytes.
  *

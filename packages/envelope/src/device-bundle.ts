@@ -1,6 +1,6 @@
 /**
  * Device bundle v1: the public, self-signed record of one device's keys, which a server stores
- * and hands out (SPEC.md §8).
+ * and hands out (SPEC.md §9).
  *
  * @module
  */

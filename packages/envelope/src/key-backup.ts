@@ -1,5 +1,5 @@
 /**
- * Key backups (SPEC.md §10): room key versions encrypted to a recovery public key, so any of a
+ * Key backups (SPEC.md §12): room key versions encrypted to a recovery public key, so any of a
  * user's devices can add versions without holding the recovery secret, and a new device with
  * the recovery code (or passphrase) restores them. A server stores backups without reading them.
  *
@@ -149,7 +149,7 @@ const backupSpec: WireSpec<KeyBackup> = {
   versions: [1],
   maxTextLength: KEY_BACKUP_LIMITS.maxTextLength,
   schema: () => backupSchemaV1,
-  oversizedPaths: ["chunks"],
+  oversizedPaths: ["chunks", "chunks.*.ciphertext"],
 };
 
 const payloadSpec: WireSpec<KeyBackupPayloadV1> = {
@@ -236,7 +236,7 @@ export interface ScryptParamsV1 {
   readonly salt: string;
 }
 
-/** A recovery key encrypted under a passphrase (SPEC.md §10.4). Public, but guessable offline. */
+/** A recovery key encrypted under a passphrase (SPEC.md §13). Public, but guessable offline. */
 export interface ProtectedRecoveryKeyV1 {
   readonly v: 1;
   readonly type: "protected-recovery-key";

@@ -1,6 +1,6 @@
 /**
  * Room key share v1: one room key version, encrypted with HPKE to one recipient device and
- * signed by the sending device (SPEC.md §9). A server stores and routes shares by their
+ * signed by the sending device (SPEC.md §10). A server stores and routes shares by their
  * recipient fields without being able to read them.
  *
  * @module

@@ -1,6 +1,6 @@
 /**
  * Size limits of the wire format and the padding rule that determines ciphertext sizes.
- * SPEC.md §5.2 (padding) and §8 (limits) are the normative text.
+ * SPEC.md §5.2 (padding) and §16 (limits) are the normative text.
  *
  * @module
  */

@@ -1,5 +1,5 @@
 /**
- * Secret state a device keeps locally (SPEC.md §11): keyrings and device identities. Versioned
+ * Secret state a device keeps locally (SPEC.md §14): keyrings and device identities. Versioned
  * and validated like wire objects, because storage is input too.
  *
  * @module
@@ -17,7 +17,7 @@ import { parseWire, type WireSpec } from "./wire";
  */
 export type RotationReason = "member-removed" | "device-revoked" | "max-messages" | "max-age" | "manual" | "restored";
 
-/** Where a key version came from. Versions restored from a backup only decrypt (SPEC.md §10.3). */
+/** Where a key version came from. Versions restored from a backup only decrypt (SPEC.md §12.6). */
 export type KeyOrigin = "created" | "share" | "backup";
 
 /** One key version in a keyring state. */

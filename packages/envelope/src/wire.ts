@@ -48,7 +48,11 @@ export interface WireSpec<T> {
   readonly maxTextLength: number;
   /** The schema for a supported version. */
   readonly schema: (version: number) => z.ZodMiniType<T>;
-  /** Paths whose `too_big` issue means "payload too large" rather than "malformed". */
+  /**
+   * Paths whose `too_big` issue means "payload too large" rather than "malformed": dotted, with
+   * `*` for any array index (e.g. `"chunks"`, `"chunks.*.ciphertext"`). Matched exactly, so an
+   * over-long id nested inside stays `INVALID_ENVELOPE`.
+   */
   readonly oversizedPaths?: readonly string[];
 }
 
@@ -105,7 +109,7 @@ function readWire<T>(input: unknown, spec: WireSpec<T>): SafeParseResult<T> {
     problem: issue.code === "custom" ? issue.message : issue.code,
   }));
   const oversized = issues.find(
-    (issue) => issue.problem === "too_big" && (spec.oversizedPaths ?? []).some((path) => issue.path.startsWith(path)),
+    (issue) => issue.problem === "too_big" && (spec.oversizedPaths ?? []).some((pattern) => pathMatches(pattern, issue.path)),
   );
   if (oversized !== undefined) {
     return fail(new InvalidEnvelopeError("PAYLOAD_TOO_LARGE", `${spec.name} ${oversized.path} exceeds the size limit`, issues));
@@ -122,6 +126,12 @@ export function parseWire<T>(input: unknown, spec: WireSpec<T>): T {
   const result = safeParseWire(input, spec);
   if (!result.success) throw result.error;
   return result.data;
+}
+
+function pathMatches(pattern: string, path: string): boolean {
+  const want = pattern.split(".");
+  const have = path.split(".");
+  return want.length === have.length && want.every((segment, i) => segment === "*" || segment === have[i]);
 }
 
 function fail<T>(error: E2eeError): SafeParseResult<T> {

@@ -1,5 +1,5 @@
 /**
- * Envelope v2: a v1 message envelope signed by the sending device (SPEC.md §7).
+ * Envelope v2: a v1 message envelope signed by the sending device (SPEC.md §8).
  *
  * Every room member holds the room key, so the AEAD alone proves only "a member wrote this".
  * v2 adds the sender's user and device ids to the associated data and an Ed25519 signature by
@@ -24,7 +24,7 @@ export interface EnvelopeV2 extends Omit<EnvelopeV1, "v"> {
   readonly senderUserId: string;
   /** The sending device. Its bundle's signing key verifies `signature`. */
   readonly senderDeviceId: string;
-  /** Ed25519 signature (64 bytes, unpadded base64url, 86 characters), see SPEC.md §7.2. */
+  /** Ed25519 signature (64 bytes, unpadded base64url, 86 characters), see SPEC.md §8.3. */
   readonly signature: string;
 }
 
