@@ -19,9 +19,15 @@ import { generateX25519KeyPair } from "./hpke";
 import { describeValue } from "./room-key";
 import { generateSigningSecretKey, sign, signingPublicKey, verify } from "./signing";
 
-interface IdentitySecrets {
+interface IdentityKeys {
   readonly agreementSecretKey: Uint8Array;
   readonly signingSecretKey: Uint8Array;
+}
+
+/** The secret keys and, computed once, their public keys (each costs a scalar multiplication). */
+interface IdentitySecrets extends IdentityKeys {
+  readonly agreementPublicKey: Uint8Array;
+  readonly signingPublicKey: Uint8Array;
 }
 
 const secrets = new WeakMap<DeviceIdentity, IdentitySecrets>();
@@ -49,7 +55,7 @@ export class DeviceIdentity {
   readonly publicBundle: DeviceBundle;
 
   /** @internal Use {@link createDeviceIdentity} or {@link DeviceIdentity.importState}. */
-  constructor(userId: string, deviceId: string, keys: IdentitySecrets) {
+  constructor(userId: string, deviceId: string, keys: IdentityKeys) {
     this.userId = userId;
     this.deviceId = deviceId;
     const agreementKey = x25519.getPublicKey(keys.agreementSecretKey);
@@ -64,7 +70,7 @@ export class DeviceIdentity {
       signingKey: base64urlEncode(signingKey),
       signature: base64urlEncode(signature),
     });
-    secrets.set(this, keys);
+    secrets.set(this, { ...keys, agreementPublicKey: agreementKey, signingPublicKey: signingKey });
     Object.freeze(this);
   }
 

@@ -237,12 +237,13 @@ describe("who may open a share", () => {
     expect(catchE2eeError(() => openAsBob(f, f.share, impostor.publicBundle)).code).toBe("BAD_SIGNATURE");
   });
 
-  it("refuses a tampered or malformed sender bundle with BAD_SIGNATURE or INVALID_ENVELOPE", async () => {
+  it("refuses a tampered, malformed or missing sender bundle with BAD_SIGNATURE, INVALID_ENVELOPE or UNKNOWN_SENDER", async () => {
     const f = await fixture();
     const bundle = f.alice.publicBundle;
     expect(catchE2eeError(() => openAsBob(f, f.share, { ...bundle, agreementKey: f.bob.publicBundle.agreementKey })).code).toBe("BAD_SIGNATURE");
     expect(catchE2eeError(() => openAsBob(f, f.share, { ...bundle, signature: undefined })).code).toBe("INVALID_ENVELOPE");
-    expect(catchE2eeError(() => openAsBob(f, f.share, null)).code).toBe("INVALID_ENVELOPE");
+    expect(catchE2eeError(() => openAsBob(f, f.share, null)).code).toBe("UNKNOWN_SENDER");
+    expect(catchE2eeError(() => openRoomKeyShare({ share: f.share, device: f.bob, senderBundle: undefined })).code).toBe("UNKNOWN_SENDER");
   });
 
   it("refuses a share to a recipient device that re-keyed (same ids, new identity) with BAD_SIGNATURE", async () => {

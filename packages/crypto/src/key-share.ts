@@ -22,12 +22,11 @@ import {
   type KeyShareContext,
   type RoomKeyShareV1,
 } from "@domvia/e2ee-envelope";
-import { x25519 } from "@noble/curves/ed25519.js";
 import { base64urlDecode, base64urlEncode } from "./bytes";
 import { identitySecrets, verifyDeviceBundle, type DeviceIdentity } from "./device-identity";
 import { HpkeError, hpkeOpen, hpkeSeal } from "./hpke";
 import { exportRoomKeyBytes, importRoomKeyBytes, type RoomKey } from "./room-key";
-import { sign, signingPublicKey, verify } from "./signing";
+import { sign, verify } from "./signing";
 import { EMPTY_AAD, HPKE_SUITE } from "./suite";
 
 
@@ -88,7 +87,7 @@ export function sealRoomKeyShare(options: SealRoomKeyShareOptions): RoomKeyShare
     recipientUserId: recipient.bundle.userId,
     recipientDeviceId: recipient.bundle.deviceId,
   };
-  const info = keyShareInfo(context, signingPublicKey(sender.signingSecretKey), recipient.agreementKey);
+  const info = keyShareInfo(context, sender.signingPublicKey, recipient.agreementKey);
   const plaintext = new Uint8Array(KEY_SHARE_PLAINTEXT_BYTES);
   const keyBytes = exportRoomKeyBytes(key);
   plaintext.set(keyBytes);
@@ -135,6 +134,9 @@ export function openRoomKeyShare(options: { share: unknown; device: DeviceIdenti
   if (share.recipientUserId !== device.userId || share.recipientDeviceId !== device.deviceId) {
     throw new E2eeError("SHARE_MISADDRESSED", "key share is addressed to another device");
   }
+  if (options.senderBundle === undefined || options.senderBundle === null) {
+    throw new E2eeError("UNKNOWN_SENDER", "no bundle for the device that sent the share");
+  }
   const sender = verifyDeviceBundle(options.senderBundle);
   if (sender.bundle.userId !== share.senderUserId || sender.bundle.deviceId !== share.senderDeviceId) {
     throw new E2eeError("UNKNOWN_SENDER", "the sender bundle is not the bundle of the device that sent the share");
@@ -145,7 +147,7 @@ export function openRoomKeyShare(options: { share: unknown; device: DeviceIdenti
   if (enc === undefined || ciphertext === undefined || signature === undefined) {
     throw new E2eeError("INVALID_ENVELOPE", "invalid room key share: bad base64url");
   }
-  const info = keyShareInfo(share, sender.signingKey, x25519.getPublicKey(own.agreementSecretKey));
+  const info = keyShareInfo(share, sender.signingKey, own.agreementPublicKey);
   if (!verify(signature, keyShareSignatureInput(info, enc, ciphertext), sender.signingKey)) {
     throw new E2eeError("BAD_SIGNATURE", "key share signature does not verify");
   }

@@ -29,8 +29,9 @@ export const RECOVERY_CODE_WORDS = 24;
 
 /**
  * Default passphrase KDF cost: scrypt with N = 2^17, r = 8, p = 1 (128 MiB, OWASP Password
- * Storage Cheat Sheet's recommended scrypt setting). About 0.7 s on a 2-core CI machine in pure
- * JS (see the package README). Stored in each protected key, so it can be raised later.
+ * Storage Cheat Sheet's recommended scrypt setting). About 1 s to protect or unlock on a 2-core
+ * machine in pure JS (`@domvia/e2ee-room-keys` README, "Cost"). Stored in each protected key, so
+ * it can be raised later.
  */
 export const DEFAULT_PASSPHRASE_KDF: Readonly<{ n: number; r: number; p: number }> = Object.freeze({
   n: 2 ** 17,

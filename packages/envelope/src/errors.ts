@@ -34,7 +34,7 @@ const MARKER = Symbol.for("@domvia/e2ee.error");
  * | `KEY_CONFLICT` | a different key already exists for that room, key id and version | keep the existing key; investigate the sender |
  * | `ROTATION_REQUIRED` | the keyring must rotate before it encrypts again (member removed, device revoked, or the version was only restored from a backup) | rotate, share the new version, then send |
  * | `INVALID_RECOVERY_CODE` | the recovery code is malformed: unknown word, wrong word count or checksum | ask the user to check the code |
- * | `WRONG_RECOVERY_CODE` | a well-formed recovery code (or passphrase) that does not belong to this backup | ask for the right code |
+ * | `WRONG_RECOVERY_CODE` | a well-formed recovery code (or passphrase) that does not belong to this backup, or a backup written to another recovery key than the device trusts | ask for the right code; never append to a backup whose key changed |
  */
 export const E2EE_ERROR_CODES: readonly E2eeErrorCode[] = Object.freeze([
   "INVALID_ENVELOPE",

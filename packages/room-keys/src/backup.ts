@@ -93,20 +93,34 @@ export function createKeyBackup(options: { readonly keyrings: readonly RoomKeyri
  * so any of the user's devices can keep the backup current after each rotation. Returns the new
  * backup; the input is not modified.
  *
+ * The backup comes from the server, so its `publicKey` is only the server's word: the device
+ * passes the recovery public key it trusts (kept when the recovery key was created or last
+ * restored), and a backup written to any other key is refused, so a server cannot swap in its
+ * own key and collect every future room key.
+ *
  * @example
  * ```ts
- * const updated = addToKeyBackup({ backup, keyrings: [keyring], since: rotatedAt });
+ * const updated = addToKeyBackup({ backup, recoveryPublicKey: trustedPublicKey, keyrings: [keyring], since: rotatedAt });
  * ```
- * @throws E2eeError `INVALID_ENVELOPE` / `UNSUPPORTED_VERSION` for a malformed backup,
- *   `PAYLOAD_TOO_LARGE` when it already holds the most chunks allowed (compact it first).
+ * @throws E2eeError `WRONG_RECOVERY_CODE` when the backup is written to another public key,
+ *   `INVALID_ENVELOPE` / `UNSUPPORTED_VERSION` for a malformed backup, `PAYLOAD_TOO_LARGE` when
+ *   it already holds the most chunks allowed (compact it first).
  */
 export function addToKeyBackup(options: {
   readonly backup: unknown;
+  /** The recovery public key this device trusts (`recoveryKey.publicKey`). */
+  readonly recoveryPublicKey: string;
   readonly keyrings: readonly RoomKeyring[];
   /** Only versions created at or after this time (Unix ms). Default: all versions. */
   readonly since?: number | undefined;
 }): KeyBackupV1 {
+  if (typeof options.recoveryPublicKey !== "string") {
+    throw new TypeError('"recoveryPublicKey" expected the trusted recovery public key (a string)');
+  }
   const backup = parseKeyBackup(options.backup);
+  if (backup.publicKey !== options.recoveryPublicKey) {
+    throw new E2eeError("WRONG_RECOVERY_CODE", "this backup is written to another recovery key than the one this device trusts");
+  }
   const keys = backedUpKeys(options.keyrings, options.since);
   if (keys.length === 0) return backup;
   const added = chunksFor(backup.publicKey, keys);

@@ -201,7 +201,7 @@ describe("key backups", () => {
       const chess = RoomKeyring.create({ roomId: "chess", shareable: true });
       const backup = createKeyBackup({ keyrings: [garden, chess], recoveryKey });
       garden.rotate({ reason: "manual" });
-      backupText = JSON.stringify(addToKeyBackup({ backup, keyrings: [garden], since: garden.versions[1]!.createdAt }));
+      backupText = JSON.stringify(addToKeyBackup({ backup, recoveryPublicKey: recoveryKey.publicKey, keyrings: [garden], since: garden.versions[1]!.createdAt }));
     });
 
     it("makes restore and compaction throw an E2eeError and return nothing", async () => {

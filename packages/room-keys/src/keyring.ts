@@ -7,6 +7,7 @@
 import {
   ContextMismatchError,
   E2eeError,
+  ENVELOPE_LIMITS,
   assertId,
   parseKeyringState,
   type Envelope,
@@ -229,11 +230,15 @@ export class RoomKeyring {
    * const version = keyring.rotate({ reason: "member-removed" });
    * ```
    * @returns The new version number.
+   * @throws E2eeError `ROTATION_REQUIRED` when version 2^31 − 1 is taken (no version is left).
    */
   rotate(options: { readonly reason: RotationReason; readonly shareable?: boolean }): number {
     let highest = 0;
     for (const entry of this.#entries.values()) highest = Math.max(highest, entry.keyVersion);
     const next = highest + 1;
+    if (next > ENVELOPE_LIMITS.maxKeyVersion) {
+      throw new E2eeError("ROTATION_REQUIRED", `room "${this.roomId}" has used every key version: move to a new room`);
+    }
     this.#createVersion(next, options.shareable ?? false);
     return next;
   }

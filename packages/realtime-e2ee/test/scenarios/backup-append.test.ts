@@ -35,6 +35,7 @@ describe("story: a second device appends to the backup with the public key alone
   let alicePhone: Device;
   let aliceLaptop: Device;
   let recoveryCode: string;
+  let trustedPublicKey: string;
 
   beforeEach(async () => {
     server = createWorld();
@@ -50,6 +51,7 @@ describe("story: a second device appends to the backup with the public key alone
 
     const recoveryKey = await createRecoveryKey();
     recoveryCode = recoveryKey.code;
+    trustedPublicKey = recoveryKey.publicKey;
     server.putBackup("alice", createKeyBackup({ keyrings: [...alicePhone.keyrings.values()], recoveryKey }));
     await alicePhone.say("garden", "Planted the beans.");
     await alicePhone.say("chess", "d4");
@@ -57,14 +59,14 @@ describe("story: a second device appends to the backup with the public key alone
     // The laptop rotates "garden" and appends with only what the stored backup carries.
     const laptopRotation = Date.now();
     aliceLaptop.rotateAndShare("garden", "manual");
-    server.putBackup("alice", addToKeyBackup({ backup: server.backup("alice"), keyrings: [...aliceLaptop.keyrings.values()], since: laptopRotation }));
+    server.putBackup("alice", addToKeyBackup({ backup: server.backup("alice"), recoveryPublicKey: trustedPublicKey, keyrings: [...aliceLaptop.keyrings.values()], since: laptopRotation }));
     alicePhone.receiveShares();
     await aliceLaptop.say("garden", "Beans are up.");
 
     // The phone rotates "chess" and appends too.
     const phoneRotation = Date.now();
     alicePhone.rotateAndShare("chess", "manual");
-    server.putBackup("alice", addToKeyBackup({ backup: server.backup("alice"), keyrings: [...alicePhone.keyrings.values()], since: phoneRotation }));
+    server.putBackup("alice", addToKeyBackup({ backup: server.backup("alice"), recoveryPublicKey: trustedPublicKey, keyrings: [...alicePhone.keyrings.values()], since: phoneRotation }));
     aliceLaptop.receiveShares();
     await alicePhone.say("chess", "c4");
   });
@@ -94,12 +96,21 @@ describe("story: a second device appends to the backup with the public key alone
     expect((await compactKeyBackup({ backup: compacted, recoveryCode })).chunks.length).toBe(1);
   });
 
+  it("refuses to append to a backup a server re-wrote to a public key of its own", async () => {
+    const serverKey = await createRecoveryKey();
+    const swapped = createKeyBackup({ keyrings: [], recoveryKey: { publicKey: serverKey.publicKey } });
+    await expectFailure(
+      () => addToKeyBackup({ backup: swapped, recoveryPublicKey: trustedPublicKey, keyrings: [...aliceLaptop.keyrings.values()] }),
+      "WRONG_RECOVERY_CODE",
+    );
+  });
+
   it("adds no chunk when nothing is new, and never modifies the backup it was given", () => {
     const backup = server.backup("alice") as KeyBackup;
     const before = JSON.stringify(backup);
-    const unchanged = addToKeyBackup({ backup, keyrings: [...aliceLaptop.keyrings.values()], since: Date.now() + 60_000 });
+    const unchanged = addToKeyBackup({ backup, recoveryPublicKey: trustedPublicKey, keyrings: [...aliceLaptop.keyrings.values()], since: Date.now() + 60_000 });
     expect(unchanged.chunks.length).toBe(3);
-    const grown = addToKeyBackup({ backup, keyrings: [aliceLaptop.keyring("garden")] });
+    const grown = addToKeyBackup({ backup, recoveryPublicKey: trustedPublicKey, keyrings: [aliceLaptop.keyring("garden")] });
     expect(grown.chunks.length).toBe(4);
     expect(JSON.stringify(backup)).toBe(before);
   });
@@ -113,7 +124,7 @@ describe("story: a second device appends to the backup with the public key alone
       currentKeyId: "v9-planted",
       versions: [{ ...state.versions[0]!, keyVersion: 9, keyId: "v9-planted" }],
     });
-    server.putBackup("alice", addToKeyBackup({ backup: server.backup("alice"), keyrings: [plantedKeyring] }));
+    server.putBackup("alice", addToKeyBackup({ backup: server.backup("alice"), recoveryPublicKey: trustedPublicKey, keyrings: [plantedKeyring] }));
 
     const aliceTablet = await Device.register(server, "Alice's tablet", "alice", "tablet");
     for (const keyring of await restoreKeyBackup({ backup: server.backup("alice"), recoveryCode })) {

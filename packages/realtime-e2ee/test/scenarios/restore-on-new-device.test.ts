@@ -62,7 +62,7 @@ describe("story: restore on a new device from the recovery code", () => {
     const rotatedAt = Date.now();
     alicePhone.rotateAndShare("garden", "manual");
     bobLaptop.receiveShares();
-    server.putBackup("alice", addToKeyBackup({ backup: server.backup("alice"), keyrings: [...alicePhone.keyrings.values()], since: rotatedAt }));
+    server.putBackup("alice", addToKeyBackup({ backup: server.backup("alice"), recoveryPublicKey: backupPublicKey.publicKey, keyrings: [...alicePhone.keyrings.values()], since: rotatedAt }));
 
     await bobLaptop.say("garden", "Save me some.");
     await alicePhone.say("chess", "e5");
