@@ -12,6 +12,7 @@ import {
   type EnvelopeV2,
 } from "@domvia/e2ee-envelope";
 import { describe, expect, it, vi } from "vitest";
+import { ALPHABET, changedAt, replaceAt } from "../test/support";
 import { base64urlDecode, base64urlEncode } from "./bytes";
 import {
   decryptChatJson,
@@ -25,7 +26,6 @@ import { DeviceIdentity, createDeviceIdentity } from "./device-identity";
 import { generateRoomKeySync, type RoomKey } from "./room-key";
 import { sign } from "./signing";
 
-const ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
 const MESSAGE = Object.freeze({ body: "Signed private message", n: 7 });
 const CONTEXT = Object.freeze({ roomId: "room-42", messageId: "msg-1", keyId: "room-42-key", keyVersion: 2 });
 const RECEIVED = Object.freeze({ roomId: "room-42", messageId: "msg-1" });
@@ -39,18 +39,6 @@ async function rejection(promise: Promise<unknown>): Promise<E2eeError> {
   if (outcome.fulfilled) throw new Error(`expected a rejection, got data: ${JSON.stringify(outcome.value)}`);
   if (!E2eeError.isInstance(outcome.error)) throw outcome.error;
   return outcome.error;
-}
-
-function replaceAt(text: string, index: number, replacement: string): string {
-  return text.slice(0, index) + replacement + text.slice(index + 1);
-}
-
-/** Another alphabet character at `index`; the last one keeps unused low bits zero (canonical). */
-function changedAt(text: string, index: number): string {
-  const byteLength = Math.floor((text.length * 3) / 4);
-  const lastStep = { 0: 1, 1: 16, 2: 4 }[byteLength % 3] ?? 1;
-  const step = index === text.length - 1 ? lastStep : 1;
-  return replaceAt(text, index, ALPHABET[(ALPHABET.indexOf(text.charAt(index)) + step) % 64]!);
 }
 
 function bytesOf(text: string): Uint8Array {

@@ -1,7 +1,6 @@
 import { Aes256Gcm, CipherSuite, HkdfSha256 } from "@hpke/core";
 import { DhkemX25519HkdfSha256 } from "@hpke/dhkem-x25519";
 import {
-  E2eeError,
   KEY_BACKUP_LIMITS,
   keyBackupInfo,
   type BackedUpKeyV1,
@@ -10,39 +9,12 @@ import {
 } from "@domvia/e2ee-envelope";
 import { bytesToHex } from "@noble/hashes/utils.js";
 import { describe, expect, it } from "vitest";
+import { ALPHABET, EMPTY, catchE2eeError, changedAt, replaceAt } from "../test/support";
 import { base64urlDecode, base64urlEncode } from "./bytes";
 import { hpkeSeal } from "./hpke";
 import { KEY_BACKUP_SUITE, openBackupChunk, sealBackupChunk } from "./key-backup";
 import { RecoveryKey, createRecoveryKey, recoveryKeyFromCode, recoverySecret } from "./recovery";
 
-const ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
-const EMPTY = new Uint8Array(0);
-
-function catchE2eeError(run: () => unknown): E2eeError {
-  let result: unknown;
-  try {
-    result = run();
-  } catch (error) {
-    if (E2eeError.isInstance(error)) return error;
-    throw error;
-  }
-  throw new Error(`expected an E2eeError, got a result: ${JSON.stringify(result)}`);
-}
-
-function replaceAt(text: string, index: number, replacement: string): string {
-  return text.slice(0, index) + replacement + text.slice(index + 1);
-}
-
-/**
- * `text` with the character at `index` changed to another alphabet character; at the last
- * position the step keeps the unused low bits zero, so the result stays canonical base64url.
- */
-function changedAt(text: string, index: number): string {
-  const byteLength = Math.floor((text.length * 3) / 4);
-  const lastStep = { 0: 1, 1: 16, 2: 4 }[byteLength % 3] ?? 1;
-  const step = index === text.length - 1 ? lastStep : 1;
-  return replaceAt(text, index, ALPHABET[(ALPHABET.indexOf(text.charAt(index)) + step) % 64]!);
-}
 
 function backedUpKey(roomId: string, keyVersion: number, fill: number): BackedUpKeyV1 {
   return {

@@ -4,7 +4,6 @@ import { fileURLToPath } from "node:url";
 import { Aes256Gcm, CipherSuite, HkdfSha256 } from "@hpke/core";
 import { DhkemX25519HkdfSha256 } from "@hpke/dhkem-x25519";
 import {
-  E2eeError,
   deviceBundleSignatureInput,
   keyShareInfo,
   keyShareSignatureInput,
@@ -14,6 +13,7 @@ import {
 import { x25519 } from "@noble/curves/ed25519.js";
 import { bytesToHex, hexToBytes } from "@noble/hashes/utils.js";
 import { describe, expect, it } from "vitest";
+import { ALPHABET, EMPTY, catchE2eeError, changedAt, replaceAt } from "../test/support";
 import { base64urlDecode, base64urlEncode } from "./bytes";
 import { DeviceIdentity, createDeviceIdentity, verifyDeviceBundle } from "./device-identity";
 import { hpkeSeal } from "./hpke";
@@ -21,34 +21,6 @@ import { openRoomKeyShare, sealRoomKeyShare, type SealRoomKeyShareOptions } from
 import { exportRoomKeyBytes, generateRoomKeySync, roomKeysEqual, type RoomKey } from "./room-key";
 import { generateSigningSecretKey, sign, signingPublicKey } from "./signing";
 
-const ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
-const EMPTY = new Uint8Array(0);
-
-/** Throws unless `run` throws an E2eeError; returns it. Fails with the data if it returns. */
-function catchE2eeError(run: () => unknown): E2eeError {
-  let result: unknown;
-  try {
-    result = run();
-  } catch (error) {
-    if (E2eeError.isInstance(error)) return error;
-    throw error;
-  }
-  throw new Error(`expected an E2eeError, got a result: ${String(result)}`);
-}
-
-function replaceAt(text: string, index: number, replacement: string): string {
-  return text.slice(0, index) + replacement + text.slice(index + 1);
-}
-
-/**
- * `text` with the character at `index` replaced by another alphabet character. At the last
- * position of a field, a step of 16 changes only bits that carry data, so the result stays
- * canonical base64url (the unused low bits stay zero) and reaches the cryptographic checks.
- */
-function changedAt(text: string, index: number): string {
-  const step = index === text.length - 1 ? 16 : 1;
-  return replaceAt(text, index, ALPHABET[(ALPHABET.indexOf(text.charAt(index)) + step) % 64]!);
-}
 
 function bytesOf(base64url: string): Uint8Array {
   const bytes = base64urlDecode(base64url);
