@@ -182,7 +182,8 @@ export function verifyDeviceBundle(input: unknown): VerifiedDeviceBundle {
   const bundle = parseDeviceBundle(input);
   const cacheKey = `${bundle.userId}\n${bundle.deviceId}\n${bundle.agreementKey}\n${bundle.signingKey}\n${bundle.signature}`;
   const cached = verifiedBundles.get(cacheKey);
-  if (cached !== undefined) return cached;
+  // Copies: the cache is process-wide, so no caller may change the bytes another one reads.
+  if (cached !== undefined) return copyVerified(cached);
   const agreementKey = base64urlDecode(bundle.agreementKey);
   const signingKey = base64urlDecode(bundle.signingKey);
   const signature = base64urlDecode(bundle.signature);
@@ -198,7 +199,15 @@ export function verifyDeviceBundle(input: unknown): VerifiedDeviceBundle {
     verifiedBundles.delete(verifiedBundles.keys().next().value!);
   }
   verifiedBundles.set(cacheKey, verified);
-  return verified;
+  return copyVerified(verified);
+}
+
+function copyVerified(verified: VerifiedDeviceBundle): VerifiedDeviceBundle {
+  return Object.freeze({
+    bundle: verified.bundle,
+    agreementKey: verified.agreementKey.slice(),
+    signingKey: verified.signingKey.slice(),
+  });
 }
 
 /**

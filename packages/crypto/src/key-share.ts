@@ -75,6 +75,7 @@ export function sealRoomKeyShare(options: SealRoomKeyShareOptions): RoomKeyShare
   assertId(roomId, "roomId");
   assertId(keyId, "keyId");
   assertKeyVersion(keyVersion);
+  if (typeof shareable !== "boolean") throw new TypeError(`"shareable" expected a boolean, got ${typeof shareable}`);
   const sender = identitySecrets(from, "from");
   const recipient = verifyDeviceBundle(options.to);
   const context: KeyShareContext = {

@@ -39,6 +39,9 @@ export const DEFAULT_PASSPHRASE_KDF: Readonly<{ n: number; r: number; p: number 
   p: 1,
 });
 
+/** Default bound on the scrypt memory `unlockRecoveryKey` spends: twice the default cost. */
+export const DEFAULT_UNLOCK_MEMORY_BYTES: number = 256 * 1024 * 1024;
+
 interface RecoverySecret {
   readonly entropy: Uint8Array;
   readonly secretKey: Uint8Array;
@@ -195,11 +198,25 @@ export async function protectRecoveryKey(
  * ```ts
  * const recoveryKey = await unlockRecoveryKey(protectedKey, passphrase);
  * ```
+ * @param options.maxMemoryBytes - The most scrypt memory this device will spend; default 256 MiB
+ *   (twice the default cost's 128 MiB). Raise it only on devices that can afford it.
  * @throws E2eeError `WRONG_RECOVERY_CODE` for a wrong passphrase (or a tampered blob),
- *   `INVALID_ENVELOPE` / `UNSUPPORTED_VERSION` for a malformed one.
+ *   `INVALID_ENVELOPE` / `UNSUPPORTED_VERSION` for a malformed one, `PAYLOAD_TOO_LARGE` when its
+ *   KDF cost exceeds `maxMemoryBytes`.
  */
-export async function unlockRecoveryKey(protectedKey: unknown, passphrase: string): Promise<RecoveryKey> {
+export async function unlockRecoveryKey(
+  protectedKey: unknown,
+  passphrase: string,
+  options: { readonly maxMemoryBytes?: number } = {},
+): Promise<RecoveryKey> {
   const parsed = parseProtectedRecoveryKey(protectedKey);
+  // The blob comes from storage the server controls: refuse a cost this device did not agree to
+  // before allocating it (scrypt memory is 128·r·(N + p + 1) bytes).
+  const maxMemoryBytes = options.maxMemoryBytes ?? DEFAULT_UNLOCK_MEMORY_BYTES;
+  const { n, r, p } = parsed.kdf;
+  if (128 * r * (n + p + 1) > maxMemoryBytes) {
+    throw new E2eeError("PAYLOAD_TOO_LARGE", `protected recovery key asks for more than ${maxMemoryBytes} bytes of scrypt memory`);
+  }
   const salt = base64urlDecode(parsed.kdf.salt)!;
   const nonce = base64urlDecode(parsed.nonce)!;
   const ciphertext = base64urlDecode(parsed.ciphertext)!;

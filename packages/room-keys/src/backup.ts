@@ -23,7 +23,7 @@ import {
   sealBackupChunk,
   type RecoveryKey,
 } from "@domvia/e2ee-crypto";
-import { RoomKeyring } from "./keyring";
+import { RoomKeyring, keyringInternals } from "./keyring";
 import type { RotationPolicy } from "./policy";
 
 /** What a backup is written to: a recovery key, or just its public key. */
@@ -39,7 +39,7 @@ function backedUpKeys(keyrings: readonly RoomKeyring[], since: number | undefine
   const keys: BackedUpKeyV1[] = [];
   for (const keyring of keyrings) {
     if (!(keyring instanceof RoomKeyring)) throw new TypeError('"keyrings" expected RoomKeyring objects');
-    for (const entry of RoomKeyring.entries(keyring)) {
+    for (const entry of keyringInternals.entries(keyring)) {
       if (since !== undefined && entry.createdAt < since) continue;
       const bytes = exportRoomKeyBytes(entry.key);
       keys.push({
@@ -188,7 +188,7 @@ export async function restoreKeyBackup(
       byRoom.set(key.roomId, keyring);
     }
     const bytes = base64urlDecode(key.key)!;
-    RoomKeyring.addVersion(keyring, {
+    keyringInternals.addVersion(keyring, {
       keyId: key.keyId,
       keyVersion: key.keyVersion,
       key: importRoomKeyBytes(bytes),

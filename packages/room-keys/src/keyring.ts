@@ -93,6 +93,23 @@ export interface KeyringDecryptOptions {
 }
 
 const INSPECT = Symbol.for("nodejs.util.inspect.custom");
+
+/**
+ * How far past the highest version it holds a keyring accepts a shared version. A legitimate
+ * room moves one version per rotation; a huge jump would let one share exhaust the version space
+ * (2^31 − 1) and stop the room from ever rotating again.
+ */
+const MAX_VERSION_JUMP = 1000;
+
+/** Module-private access for share acceptance and backups; not part of the package's API. */
+export interface KeyringInternals {
+  addVersion(keyring: RoomKeyring, entry: KeyEntry): { readonly becameCurrent: boolean };
+  entry(keyring: RoomKeyring, keyVersion: number, keyId?: string): KeyEntry | undefined;
+  entries(keyring: RoomKeyring): readonly KeyEntry[];
+}
+
+/** @internal Set by {@link RoomKeyring}'s static initialiser; imported by sharing and backups only. */
+export let keyringInternals: KeyringInternals;
 const entryKey = (keyVersion: number, keyId: string): string => `${keyVersion}\n${keyId}`;
 const deviceKey = (userId: string, deviceId: string): string => `${userId}\n${deviceId}`;
 
@@ -233,9 +250,12 @@ export class RoomKeyring {
    * @throws E2eeError `ROTATION_REQUIRED` when version 2^31 − 1 is taken (no version is left).
    */
   rotate(options: { readonly reason: RotationReason; readonly shareable?: boolean }): number {
-    let highest = 0;
-    for (const entry of this.#entries.values()) highest = Math.max(highest, entry.keyVersion);
-    const next = highest + 1;
+    // Versions only restored from a backup count, so a restored device rotates past the history
+    // it holds, unless one sits at the very top of the version space: anyone holding the backup's
+    // public key could have planted 2^31 - 1 there to stop the room from rotating.
+    let highestOfAll = 0;
+    for (const entry of this.#entries.values()) highestOfAll = Math.max(highestOfAll, entry.keyVersion);
+    const next = highestOfAll < ENVELOPE_LIMITS.maxKeyVersion ? highestOfAll + 1 : this.#highestVersion() + 1;
     if (next > ENVELOPE_LIMITS.maxKeyVersion) {
       throw new E2eeError("ROTATION_REQUIRED", `room "${this.roomId}" has used every key version: move to a new room`);
     }
@@ -406,50 +426,77 @@ export class RoomKeyring {
   }
 
   /**
-   * @internal Used by share acceptance and backup restore. A pending required rotation stays
-   * pending: only this device's own {@link RoomKeyring.rotate} clears it, because a version that
-   * arrives later may have been created before the removal and be known to the removed member.
+   * Adds a version received in a share or restored from a backup. A pending required rotation
+   * stays pending: only this device's own {@link RoomKeyring.rotate} clears it, because a version
+   * that arrives later may have been created before the removal and be known to the removed
+   * member. A version only restored from a backup never becomes current (it decrypts history).
    */
-  static addVersion(keyring: RoomKeyring, entry: KeyEntry): { readonly becameCurrent: boolean } {
+  #addVersion(entry: KeyEntry): { readonly becameCurrent: boolean } {
     const id = entryKey(entry.keyVersion, entry.keyId);
-    const existing = keyring.#entries.get(id);
-    if (existing !== undefined) {
-      if (!roomKeysEqual(existing.key, entry.key)) {
+    const existing = this.#entries.get(id);
+    if (existing !== undefined && !roomKeysEqual(existing.key, entry.key)) {
+      // A verified share outranks a backup entry, which anyone holding the backup's public key
+      // (the server included) could have planted under a key id seen on the wire.
+      if (!(existing.origin === "backup" && entry.origin === "share")) {
         throw new E2eeError(
           "KEY_CONFLICT",
-          `room "${keyring.roomId}" already holds a different key for key id "${entry.keyId}", version ${entry.keyVersion}`,
+          `room "${this.roomId}" already holds a different key for key id "${entry.keyId}", version ${entry.keyVersion}`,
         );
       }
+    } else if (existing !== undefined) {
       // The same key, now received in a verified share: it is no longer only a backup's word.
       if (existing.origin === "backup" && entry.origin === "share") {
         const upgraded: KeyEntry = { ...existing, origin: "share" };
-        keyring.#entries.set(id, upgraded);
-        if (keyring.#current === existing) keyring.#current = upgraded;
+        this.#entries.set(id, upgraded);
+        if (this.#current === existing || newer(upgraded, this.#current)) this.#current = upgraded;
+        return { becameCurrent: this.#current === upgraded };
       }
       return { becameCurrent: false };
     }
-    keyring.#entries.set(id, entry);
-    const becameCurrent = newer(entry, keyring.#current);
-    if (becameCurrent) keyring.#current = entry;
-    keyring.#applyRetention();
+    const highest = this.#highestVersion();
+    if (entry.origin !== "backup" && highest > 0 && entry.keyVersion > highest + MAX_VERSION_JUMP) {
+      throw new E2eeError(
+        "KEY_CONFLICT",
+        `room "${this.roomId}": version ${entry.keyVersion} jumps more than ${MAX_VERSION_JUMP} past the versions held`,
+      );
+    }
+    this.#entries.set(id, entry);
+    if (existing !== undefined && this.#current === existing) {
+      // The planted backup entry this share replaces was current.
+      this.#current = entry;
+      return { becameCurrent: true };
+    }
+    const becameCurrent = (entry.origin !== "backup" || this.#current === null || this.#current.origin === "backup") && newer(entry, this.#current);
+    if (becameCurrent) this.#current = entry;
+    this.#applyRetention();
     return { becameCurrent };
   }
 
-  /** @internal The entry for a version: the current key id when several exist. */
-  static entry(keyring: RoomKeyring, keyVersion: number, keyId?: string): KeyEntry | undefined {
-    if (keyId !== undefined) return keyring.#entries.get(entryKey(keyVersion, keyId));
-    const current = keyring.#current;
+  /** The highest version held that this device created or received in a share. */
+  #highestVersion(): number {
+    let highest = 0;
+    for (const entry of this.#entries.values()) if (entry.origin !== "backup") highest = Math.max(highest, entry.keyVersion);
+    return highest;
+  }
+
+  /** The entry for a version: the current key id when several exist. */
+  #entry(keyVersion: number, keyId?: string): KeyEntry | undefined {
+    if (keyId !== undefined) return this.#entries.get(entryKey(keyVersion, keyId));
+    const current = this.#current;
     if (current !== null && current.keyVersion === keyVersion) return current;
     let found: KeyEntry | undefined;
-    for (const entry of keyring.#entries.values()) {
+    for (const entry of this.#entries.values()) {
       if (entry.keyVersion === keyVersion && (found === undefined || entry.keyId > found.keyId)) found = entry;
     }
     return found;
   }
 
-  /** @internal Every entry, for backups. */
-  static entries(keyring: RoomKeyring): readonly KeyEntry[] {
-    return [...keyring.#entries.values()];
+  static {
+    keyringInternals = {
+      addVersion: (keyring, entry) => keyring.#addVersion(entry),
+      entry: (keyring, keyVersion, keyId) => keyring.#entry(keyVersion, keyId),
+      entries: (keyring) => [...keyring.#entries.values()].map((entry) => ({ ...entry })),
+    };
   }
 
   #applyRetention(): void {

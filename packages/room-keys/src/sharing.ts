@@ -11,7 +11,7 @@ import {
   type DeviceIdentity,
   type VerifiedDeviceBundle,
 } from "@domvia/e2ee-crypto";
-import { RoomKeyring } from "./keyring";
+import { RoomKeyring, keyringInternals } from "./keyring";
 
 /** Options of {@link shareRoomKey}. */
 export interface ShareRoomKeyOptions {
@@ -40,7 +40,8 @@ export interface ShareRoomKeyOptions {
  * const shares = shareRoomKey({ keyring, from: myDevice, to: remainingBundles });
  * await server.postShares(shares); // the server routes each by recipientDeviceId
  * ```
- * @throws E2eeError `UNKNOWN_KEY` (no such version), `KEY_WITHHELD` (an older version that is
+ * @throws E2eeError `ROTATION_REQUIRED` (sharing the current version after a member was removed
+ *   or a device revoked, before this keyring rotated), `UNKNOWN_KEY` (no such version), `KEY_WITHHELD` (an older version that is
  *   not shareable, or one only restored from a backup), `DEVICE_REVOKED` (a recipient or the
  *   sender is revoked or removed), `INVALID_ENVELOPE` / `BAD_SIGNATURE` (a malformed or forged
  *   bundle), `INVALID_KEY` (a low-order recipient key).
@@ -49,7 +50,7 @@ export function shareRoomKey(options: ShareRoomKeyOptions): RoomKeyShareV1[] {
   const { keyring, from } = options;
   if (!(keyring instanceof RoomKeyring)) throw new TypeError('"keyring" expected a RoomKeyring');
   const keyVersion = options.keyVersion ?? keyring.currentVersion;
-  const entry = keyVersion === null ? undefined : RoomKeyring.entry(keyring, keyVersion, options.keyId);
+  const entry = keyVersion === null ? undefined : keyringInternals.entry(keyring, keyVersion, options.keyId);
   if (entry === undefined) {
     throw new UnknownKeyError(keyring.roomId, options.keyId ?? "", keyVersion ?? 0);
   }
@@ -63,6 +64,13 @@ export function shareRoomKey(options: ShareRoomKeyOptions): RoomKeyShareV1[] {
   }
   if (keyring.isRevoked(from.userId, from.deviceId)) {
     throw new E2eeError("DEVICE_REVOKED", `sending device "${from.userId}/${from.deviceId}" is revoked in this room`);
+  }
+  const pending = keyring.needsRotation();
+  if (isCurrent && (pending === "member-removed" || pending === "device-revoked" || pending === "manual")) {
+    // The current version predates the membership change: whoever receives it could send under
+    // a key the removed member holds. Rotate first, then share the new version. (Older shareable
+    // versions are history and may still be shared.)
+    throw new E2eeError("ROTATION_REQUIRED", `room "${keyring.roomId}" must rotate before sharing (${pending})`);
   }
   const recipients: VerifiedDeviceBundle[] = options.to.map((bundle) => verifyDeviceBundle(bundle));
   for (const { bundle } of recipients) {
@@ -133,7 +141,7 @@ export function acceptRoomKeyShare(options: AcceptRoomKeyShareOptions): Accepted
     throw new E2eeError("DEVICE_REVOKED", `sender "${share.senderUserId}/${share.senderDeviceId}" is revoked or removed`);
   }
   const opened = openRoomKeyShare({ share, device, senderBundle: options.senderBundle });
-  const { becameCurrent } = RoomKeyring.addVersion(keyring, {
+  const { becameCurrent } = keyringInternals.addVersion(keyring, {
     keyId: opened.keyId,
     keyVersion: opened.keyVersion,
     key: opened.key,
