@@ -30,7 +30,7 @@ const MARKER = Symbol.for("@domvia/e2ee.error");
  * | `UNKNOWN_SENDER` | a signed message names a device whose bundle the app did not supply | fetch that device's bundle, then retry |
  * | `SHARE_MISADDRESSED` | a key share is for another device or room than the one accepting it | drop it: it was replayed or misrouted |
  * | `KEY_WITHHELD` | the key version is not shareable with members who joined later | tell the user history before they joined is not available |
- * | `DEVICE_REVOKED` | the device is revoked: it may not receive or send key shares | remove it from the room's device list |
+ * | `DEVICE_REVOKED` | the device is revoked: it may not receive or send key shares, and an encrypted channel refuses its messages | remove it from the room's device list |
  * | `KEY_CONFLICT` | a different key already exists for that room, key id and version | keep the existing key; investigate the sender |
  * | `ROTATION_REQUIRED` | the keyring must rotate before it encrypts again (member removed, device revoked, or the version was only restored from a backup) | rotate, share the new version, then send |
  * | `INVALID_RECOVERY_CODE` | the recovery code is malformed: unknown word, wrong word count or checksum | ask the user to check the code |

@@ -57,6 +57,12 @@ export {
   type SafeParseEnvelopeResult,
 } from "./parse";
 export {
+  DEFAULT_ENCRYPTED_EVENTS,
+  checkRelayEvent,
+  type RelayEventCheck,
+  type RelayEventInput,
+} from "./relay";
+export {
   DEVICE_BUNDLE_LABEL,
   deviceBundleSignatureInput,
   parseDeviceBundle,

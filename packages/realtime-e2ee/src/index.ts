@@ -71,8 +71,23 @@ export {
   type VerifiedDeviceBundle,
 } from "@domvia/e2ee-room-keys";
 
+// Realtime channels: encrypt private events over any publish/subscribe client.
+export {
+  createEncryptedChannel,
+  type ChannelEventPayload,
+  type EncryptedChannel,
+  type EncryptedChannelEvent,
+  type EncryptedChannelMessage,
+  type EncryptedChannelOptions,
+  type PublishOptions,
+  type PublishedEvent,
+  type RealtimeChannel,
+  type UnableToDecryptEvent,
+} from "./encrypted-channel";
+
 // Wire format and errors.
 export {
+  DEFAULT_ENCRYPTED_EVENTS,
   E2EE_ERROR_CODES,
   E2eeError,
   UnknownKeyError,

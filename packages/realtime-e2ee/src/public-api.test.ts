@@ -13,6 +13,7 @@ describe("the public API of @domvia/realtime-e2ee", () => {
     expect(Object.keys(api).sort()).toEqual(
       [
         "ContextMismatchError",
+        "DEFAULT_ENCRYPTED_EVENTS",
         "DEFAULT_PASSPHRASE_KDF",
         "DEFAULT_ROTATION_POLICY",
         "DeviceIdentity",
@@ -28,6 +29,7 @@ describe("the public API of @domvia/realtime-e2ee", () => {
         "addToKeyBackup",
         "compactKeyBackup",
         "createDeviceIdentity",
+        "createEncryptedChannel",
         "createKeyBackup",
         "createRecoveryKey",
         "decryptChatJson",
