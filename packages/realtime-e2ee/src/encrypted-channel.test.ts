@@ -106,7 +106,7 @@ function failed(event: EncryptedChannelEvent | undefined): UnableToDecryptEvent 
 /** Hands a version from one keyring to another device's keyring through a real share. */
 function share(from: DeviceIdentity, fromKeyring: RoomKeyring, to: DeviceIdentity, toKeyring: RoomKeyring): void {
   const [roomKeyShare] = shareRoomKey({ keyring: fromKeyring, from, to: [to.publicBundle] });
-  acceptRoomKeyShare({ share: JSON.parse(JSON.stringify(roomKeyShare)), device: to, senderBundle: from.publicBundle, keyring: toKeyring });
+  acceptRoomKeyShare({ isRoomMember: () => true, share: JSON.parse(JSON.stringify(roomKeyShare)), device: to, senderBundle: from.publicBundle, keyring: toKeyring });
 }
 
 const ROOM = "room-7";

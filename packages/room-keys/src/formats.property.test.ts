@@ -87,7 +87,7 @@ describe("room key shares", () => {
         const [share] = shareRoomKey({ keyring: sender, from: alice, to: [bob.publicBundle] });
         expect(share).toMatchObject({ roomId, keyId, keyVersion: version, recipientDeviceId: "laptop", senderDeviceId: "phone" });
         const receiver = RoomKeyring.empty({ roomId });
-        const accepted = acceptRoomKeyShare({ share: JSON.stringify(share), device: bob, senderBundle: alice.publicBundle, keyring: receiver });
+        const accepted = acceptRoomKeyShare({ isRoomMember: () => true, share: JSON.stringify(share), device: bob, senderBundle: alice.publicBundle, keyring: receiver });
         expect(accepted).toEqual({ keyId, keyVersion: version, shareable, becameCurrent: true, sender: { userId: "alice", deviceId: "phone" } });
         const [received] = receiver.exportState().versions;
         expect(received).toMatchObject({ keyId, keyVersion: version, key, shareable, origin: "share" });
@@ -105,7 +105,7 @@ describe("room key shares", () => {
       const sender = RoomKeyring.create({ roomId: "room-1" });
       receiver = RoomKeyring.empty({ roomId: "room-1" });
       const [first] = shareRoomKey({ keyring: sender, from: alice, to: [bob.publicBundle] });
-      acceptRoomKeyShare({ share: first, device: bob, senderBundle: alice.publicBundle, keyring: receiver });
+      acceptRoomKeyShare({ isRoomMember: () => true, share: first, device: bob, senderBundle: alice.publicBundle, keyring: receiver });
       sender.rotate({ reason: "manual" });
       [share] = shareRoomKey({ keyring: sender, from: alice, to: [bob.publicBundle] }) as [RoomKeyShareV1];
     });
@@ -118,7 +118,7 @@ describe("room key shares", () => {
         fc.asyncProperty(fc.constantFrom(...STRING_FIELDS), fc.nat(), replacementCharacter, async (field, position, replacement) => {
           const tampered = { ...share, [field]: replaceCharacter(share[field], position, replacement) };
           const before = snapshot(receiver);
-          await expectE2eeError(() => acceptRoomKeyShare({ share: tampered, device: bob, senderBundle: alice.publicBundle, keyring: receiver }));
+          await expectE2eeError(() => acceptRoomKeyShare({ isRoomMember: () => true, share: tampered, device: bob, senderBundle: alice.publicBundle, keyring: receiver }));
           expect(snapshot(receiver)).toBe(before);
         }),
         { numRuns: 50 },
@@ -136,7 +136,7 @@ describe("room key shares", () => {
           const tampered = { ...share, [field]: changeValue(share[field]) };
           fc.pre(tampered[field] !== share[field]);
           const before = snapshot(receiver);
-          await expectE2eeError(() => acceptRoomKeyShare({ share: tampered, device: bob, senderBundle: alice.publicBundle, keyring: receiver }));
+          await expectE2eeError(() => acceptRoomKeyShare({ isRoomMember: () => true, share: tampered, device: bob, senderBundle: alice.publicBundle, keyring: receiver }));
           expect(snapshot(receiver)).toBe(before);
         }),
         { numRuns: 50 },
@@ -145,7 +145,7 @@ describe("room key shares", () => {
 
     it("leaves the genuine share acceptable, so the refusals above were not a broken fixture", () => {
       const copy = RoomKeyring.importState(receiver.exportState());
-      expect(acceptRoomKeyShare({ share, device: bob, senderBundle: alice.publicBundle, keyring: copy })).toMatchObject({ keyVersion: 2, becameCurrent: true });
+      expect(acceptRoomKeyShare({ isRoomMember: () => true, share, device: bob, senderBundle: alice.publicBundle, keyring: copy })).toMatchObject({ keyVersion: 2, becameCurrent: true });
     });
   });
 
@@ -153,7 +153,7 @@ describe("room key shares", () => {
     await fc.assert(
       fc.asyncProperty(fc.oneof(fc.jsonValue(), fc.json(), fc.anything()), async (input) => {
         const keyring = RoomKeyring.empty({ roomId: "room-1" });
-        await expectE2eeError(() => acceptRoomKeyShare({ share: input, device: bob, senderBundle: alice.publicBundle, keyring }));
+        await expectE2eeError(() => acceptRoomKeyShare({ isRoomMember: () => true, share: input, device: bob, senderBundle: alice.publicBundle, keyring }));
         expect(keyring.versions).toEqual([]);
       }),
       { numRuns: 200 },

@@ -46,7 +46,7 @@ describe("key versions from others", () => {
     const [share] = shareRoomKey({ keyring: far, from: alice, to: [bob.publicBundle] });
     const bobRoom = RoomKeyring.create({ roomId: "room" });
     const before = JSON.stringify(bobRoom.versions);
-    expect(await codeOf(() => acceptRoomKeyShare({ share, device: bob, senderBundle: alice.publicBundle, keyring: bobRoom }))).toBe("KEY_CONFLICT");
+    expect(await codeOf(() => acceptRoomKeyShare({ isRoomMember: () => true, share, device: bob, senderBundle: alice.publicBundle, keyring: bobRoom }))).toBe("KEY_CONFLICT");
     expect(JSON.stringify(bobRoom.versions)).toBe(before);
     expect(bobRoom.rotate({ reason: "manual" })).toBe(2);
   });
@@ -73,11 +73,28 @@ describe("key versions from others", () => {
     const recoveryKey = await createRecoveryKey();
     const [restored] = await restoreKeyBackup({ backup: createKeyBackup({ keyrings: [planted], recoveryKey }), recoveryKey });
     const [share] = shareRoomKey({ keyring: genuine, from: alice, to: [bob.publicBundle] });
-    const accepted = acceptRoomKeyShare({ share, device: bob, senderBundle: alice.publicBundle, keyring: restored! });
+    const accepted = acceptRoomKeyShare({ isRoomMember: () => true, share, device: bob, senderBundle: alice.publicBundle, keyring: restored! });
     expect(accepted.keyVersion).toBe(1);
     const envelope = await genuine.encryptChatJson({ body: "real" }, { messageId: "m-1" });
     expect(await restored!.decryptChatJson(envelope, { roomId: "room", messageId: "m-1" })).toEqual({ body: "real" });
     expect(restored!.needsRotation()).toBeNull();
+  });
+
+  it("refuses a validly signed share from a device that is not a member of the room", async () => {
+    const eve = await createDeviceIdentity({ userId: "eve", deviceId: "e1" });
+    const bob = await createDeviceIdentity({ userId: "bob", deviceId: "laptop" });
+    const bobRoom = RoomKeyring.create({ roomId: "room" });
+    const eveRoom = RoomKeyring.create({ roomId: "room" });
+    eveRoom.rotate({ reason: "manual" });
+    const [share] = shareRoomKey({ keyring: eveRoom, from: eve, to: [bob.publicBundle] });
+    const before = JSON.stringify(bobRoom.versions);
+    const members = new Set(["alice", "bob"]);
+    expect(
+      await codeOf(() =>
+        acceptRoomKeyShare({ share, device: bob, senderBundle: eve.publicBundle, keyring: bobRoom, isRoomMember: ({ userId }) => members.has(userId) }),
+      ),
+    ).toBe("UNKNOWN_SENDER");
+    expect(JSON.stringify(bobRoom.versions)).toBe(before);
   });
 
   it("hands every caller its own copy of a verified bundle's keys", async () => {

@@ -155,7 +155,7 @@ describe("saveDeviceIdentity and loadDeviceIdentity", () => {
     const keyring = RoomKeyring.create({ roomId: "room-1" });
     const [share] = shareRoomKey({ keyring, from: alice, to: [bob.publicBundle] });
     const received = RoomKeyring.empty({ roomId: "room-1" });
-    expect(acceptRoomKeyShare({ share, device: loaded!, senderBundle: alice.publicBundle, keyring: received })).toMatchObject({ keyVersion: 1 });
+    expect(acceptRoomKeyShare({ isRoomMember: () => true, share, device: loaded!, senderBundle: alice.publicBundle, keyring: received })).toMatchObject({ keyVersion: 1 });
     expect(received.currentKeyId).toBe(keyring.currentKeyId);
   });
 

@@ -257,7 +257,7 @@ describe("retention", () => {
     for (let version = 1; version <= 3; version++) {
       if (version > 1) sender.rotate({ reason: "manual" });
       const [share] = shareRoomKey({ keyring: sender, from: alice, to: [bob.publicBundle] });
-      acceptRoomKeyShare({ share, device: bob, senderBundle: alice.publicBundle, keyring: receiver });
+      acceptRoomKeyShare({ isRoomMember: () => true, share, device: bob, senderBundle: alice.publicBundle, keyring: receiver });
     }
     expect(receiver.versions.map((info) => info.keyVersion)).toEqual([2, 3]);
     expect(receiver.currentVersion).toBe(3);

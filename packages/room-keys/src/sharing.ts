@@ -101,6 +101,13 @@ export interface AcceptRoomKeyShareOptions {
   readonly senderBundle: unknown;
   /** The room's keyring to add the version to. */
   readonly keyring: RoomKeyring;
+  /**
+   * Whether the device that sent the share is a current member device of this room, by your
+   * server's membership. Required: a valid signature only proves which device sent a share, and
+   * any device on the platform can sign one, so without this check a stranger's key could become
+   * the room's current key. Called before the share is opened.
+   */
+  readonly isRoomMember: (sender: { readonly userId: string; readonly deviceId: string }) => boolean;
 }
 
 /** What an accepted share added. */
@@ -122,12 +129,15 @@ export interface AcceptedRoomKeyShare {
  * ```ts
  * for (const share of await server.fetchMailbox(device.deviceId)) {
  *   const senderBundle = await server.fetchBundle(share.senderUserId, share.senderDeviceId);
- *   acceptRoomKeyShare({ share, device, senderBundle, keyring: keyrings.get(share.roomId) });
+ *   acceptRoomKeyShare({
+ *     share, device, senderBundle, keyring: keyrings.get(share.roomId),
+ *     isRoomMember: (sender) => server.isMember(share.roomId, sender),
+ *   });
  * }
  * ```
  * @throws E2eeError `INVALID_ENVELOPE` / `UNSUPPORTED_VERSION` (malformed),
  *   `SHARE_MISADDRESSED` (another device or room), `DEVICE_REVOKED` (a revoked or removed
- *   sender), `UNKNOWN_SENDER` (the bundle is not the sender's), `BAD_SIGNATURE` (any
+ *   sender), `UNKNOWN_SENDER` (not a member device of the room, or the bundle is not the sender's), `BAD_SIGNATURE` (any
  *   tampering), `DECRYPTION_FAILED`, `KEY_CONFLICT` (a different key for that version exists).
  */
 export function acceptRoomKeyShare(options: AcceptRoomKeyShareOptions): AcceptedRoomKeyShare {
@@ -137,8 +147,14 @@ export function acceptRoomKeyShare(options: AcceptRoomKeyShareOptions): Accepted
   if (share.roomId !== keyring.roomId) {
     throw new E2eeError("SHARE_MISADDRESSED", "key share is for another room than this keyring's");
   }
+  if (typeof options.isRoomMember !== "function") {
+    throw new TypeError('"isRoomMember" expected a function that checks the sender against the room\'s members');
+  }
   if (keyring.isRevoked(share.senderUserId, share.senderDeviceId)) {
     throw new E2eeError("DEVICE_REVOKED", `sender "${share.senderUserId}/${share.senderDeviceId}" is revoked or removed`);
+  }
+  if (options.isRoomMember({ userId: share.senderUserId, deviceId: share.senderDeviceId }) !== true) {
+    throw new E2eeError("UNKNOWN_SENDER", `sender "${share.senderUserId}/${share.senderDeviceId}" is not a member device of room "${keyring.roomId}"`);
   }
   const opened = openRoomKeyShare({ share, device, senderBundle: options.senderBundle });
   const { becameCurrent } = keyringInternals.addVersion(keyring, {

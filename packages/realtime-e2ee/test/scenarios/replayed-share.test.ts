@@ -46,7 +46,7 @@ describe("story: a replayed share", () => {
     const keyring = device.keyring(roomId);
     const before = snapshot(keyring);
     await expectFailure(
-      () => acceptRoomKeyShare({ share, device: device.identity, senderBundle: server.bundle("alice", "phone"), keyring }),
+      () => acceptRoomKeyShare({ isRoomMember: () => true, share, device: device.identity, senderBundle: server.bundle("alice", "phone"), keyring }),
       code,
     );
     expect(snapshot(keyring)).toBe(before);
@@ -74,10 +74,10 @@ describe("story: a replayed share", () => {
 
   it("accepts the honest share, then takes a repeat as a harmless no-op", () => {
     const keyring = bobPhone.keyring("poker");
-    const first = acceptRoomKeyShare({ share: copied, device: bobPhone.identity, senderBundle: server.bundle("alice", "phone"), keyring });
+    const first = acceptRoomKeyShare({ isRoomMember: () => true, share: copied, device: bobPhone.identity, senderBundle: server.bundle("alice", "phone"), keyring });
     expect(first).toMatchObject({ keyVersion: 1, becameCurrent: true, sender: { userId: "alice", deviceId: "phone" } });
     const before = snapshot(keyring);
-    const again = acceptRoomKeyShare({ share: copied, device: bobPhone.identity, senderBundle: server.bundle("alice", "phone"), keyring });
+    const again = acceptRoomKeyShare({ isRoomMember: () => true, share: copied, device: bobPhone.identity, senderBundle: server.bundle("alice", "phone"), keyring });
     expect(again).toMatchObject({ keyVersion: 1, becameCurrent: false });
     expect(snapshot(keyring)).toBe(before);
   });
@@ -102,7 +102,7 @@ describe("story: a replayed share", () => {
     keyring.revokeDevice({ userId: "alice", deviceId: "phone" });
     const before = snapshot(keyring);
     await expectFailure(
-      () => acceptRoomKeyShare({ share: copied, device: bobPhone.identity, senderBundle: server.bundle("alice", "phone"), keyring }),
+      () => acceptRoomKeyShare({ isRoomMember: () => true, share: copied, device: bobPhone.identity, senderBundle: server.bundle("alice", "phone"), keyring }),
       "DEVICE_REVOKED",
     );
     expect(snapshot(keyring)).toBe(before);

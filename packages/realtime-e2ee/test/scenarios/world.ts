@@ -78,6 +78,11 @@ export class FakeServer {
     this.#members.set(roomId, members);
   }
 
+  /** Whether a device belongs to a member of the room and is not retired. */
+  isMember(roomId: string, sender: { readonly userId: string; readonly deviceId: string }): boolean {
+    return (this.#members.get(roomId)?.has(sender.userId) ?? false) && !this.#retired.has(deviceAddress(sender.userId, sender.deviceId));
+  }
+
   /** Removes a user from a room's member list. */
   removeMember(roomId: string, userId: string): void {
     this.#members.get(roomId)?.delete(userId);
@@ -249,7 +254,13 @@ export class Device {
       const keyring = this.keyrings.get(roomId) ?? RoomKeyring.empty({ roomId });
       try {
         accepted.push(
-          acceptRoomKeyShare({ share, device: this.identity, senderBundle: this.server.bundle(senderUserId, senderDeviceId), keyring }),
+          acceptRoomKeyShare({
+            share,
+            device: this.identity,
+            senderBundle: this.server.bundle(senderUserId, senderDeviceId),
+            keyring,
+            isRoomMember: (sender) => this.server.isMember(roomId, sender),
+          }),
         );
         this.keyrings.set(roomId, keyring);
       } catch (error) {
