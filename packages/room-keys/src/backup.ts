@@ -10,6 +10,7 @@ import {
   KEY_BACKUP_LIMITS,
   parseKeyBackup,
   type BackedUpKeyV1,
+  type KeyBackupChunkV1,
   type KeyBackupV1,
 } from "@domvia/e2ee-envelope";
 import {
@@ -56,13 +57,41 @@ function backedUpKeys(keyrings: readonly RoomKeyring[], since: number | undefine
   return keys;
 }
 
+/** Plaintext bytes per chunk: small enough to decrypt and parse comfortably on a phone. */
+const CHUNK_TARGET_BYTES = 8 * 1024 * 1024;
+
 function chunksFor(publicKey: string, keys: readonly BackedUpKeyV1[]): KeyBackupV1["chunks"] {
-  const chunks = [];
-  for (let start = 0; start < keys.length; start += KEY_BACKUP_LIMITS.maxKeysPerChunk) {
-    const slice = keys.slice(start, start + KEY_BACKUP_LIMITS.maxKeysPerChunk);
-    chunks.push(sealBackupChunk(publicKey, { v: 1, type: "key-backup-payload", keys: slice }));
+  // Split by serialised size as well as by count, so no chunk exceeds what a reader accepts.
+  const chunks: KeyBackupChunkV1[] = [];
+  let batch: BackedUpKeyV1[] = [];
+  let batchBytes = 0;
+  const flush = (): void => {
+    if (batch.length === 0) return;
+    chunks.push(sealBackupChunk(publicKey, { v: 1, type: "key-backup-payload", keys: batch }));
+    batch = [];
+    batchBytes = 0;
+  };
+  for (const key of keys) {
+    const size = JSON.stringify(key).length + 1;
+    if (batch.length >= KEY_BACKUP_LIMITS.maxKeysPerChunk || batchBytes + size > CHUNK_TARGET_BYTES) flush();
+    batch.push(key);
+    batchBytes += size;
   }
+  flush();
   return chunks;
+}
+
+/** Refuses a backup no reader would accept: over the chunk count or the text size limit. */
+function checkWritable(backup: KeyBackupV1): KeyBackupV1 {
+  if (backup.chunks.length > KEY_BACKUP_LIMITS.maxChunks) {
+    throw new E2eeError("PAYLOAD_TOO_LARGE", "key backup would hold more chunks than allowed: compact it with compactKeyBackup");
+  }
+  let textLength = 256 + backup.publicKey.length;
+  for (const chunk of backup.chunks) textLength += chunk.enc.length + chunk.ciphertext.length + 32;
+  if (textLength > KEY_BACKUP_LIMITS.maxTextLength) {
+    throw new E2eeError("PAYLOAD_TOO_LARGE", "key backup would exceed the size a reader accepts: compact it or split it by room");
+  }
+  return backup;
 }
 
 /**
@@ -79,13 +108,13 @@ function chunksFor(publicKey: string, keys: readonly BackedUpKeyV1[]): KeyBackup
 export function createKeyBackup(options: { readonly keyrings: readonly RoomKeyring[]; readonly recoveryKey: BackupRecipient }): KeyBackupV1 {
   const publicKey = publicKeyOf(options.recoveryKey);
   if (base64urlDecode(publicKey)?.length !== 32) throw new E2eeError("INVALID_KEY", "invalid backup public key");
-  return {
+  return checkWritable({
     v: 1,
     type: "key-backup",
     ...KEY_BACKUP_SUITE,
     publicKey,
     chunks: chunksFor(publicKey, backedUpKeys(options.keyrings, undefined)),
-  };
+  });
 }
 
 /**
@@ -123,11 +152,10 @@ export function addToKeyBackup(options: {
   }
   const keys = backedUpKeys(options.keyrings, options.since);
   if (keys.length === 0) return backup;
-  const added = chunksFor(backup.publicKey, keys);
-  if (backup.chunks.length + added.length > KEY_BACKUP_LIMITS.maxChunks) {
+  if (backup.chunks.length >= KEY_BACKUP_LIMITS.maxChunks) {
     throw new E2eeError("PAYLOAD_TOO_LARGE", "key backup holds the most chunks allowed: compact it with compactKeyBackup");
   }
-  return { ...backup, chunks: [...backup.chunks, ...added] };
+  return checkWritable({ ...backup, chunks: [...backup.chunks, ...chunksFor(backup.publicKey, keys)] });
 }
 
 /** How to unlock a backup: the 24-word code, or a recovery key (e.g. from `unlockRecoveryKey`). */
@@ -211,5 +239,5 @@ export async function restoreKeyBackup(
 export async function compactKeyBackup(options: { readonly backup: unknown } & RestoreSecret): Promise<KeyBackupV1> {
   const parsed = parseKeyBackup(options.backup);
   const keys = readBackup(parsed, options);
-  return { ...parsed, chunks: chunksFor(parsed.publicKey, keys) };
+  return checkWritable({ ...parsed, chunks: chunksFor(parsed.publicKey, keys) });
 }

@@ -101,6 +101,9 @@ const INSPECT = Symbol.for("nodejs.util.inspect.custom");
  */
 const MAX_VERSION_JUMP = 1000;
 
+/** The most versions a keyring holds: what a stored keyring state may list (SPEC.md §14.1). */
+const MAX_KEYRING_VERSIONS = 100_000;
+
 /** Module-private access for share acceptance and backups; not part of the package's API. */
 export interface KeyringInternals {
   addVersion(keyring: RoomKeyring, entry: KeyEntry): { readonly becameCurrent: boolean };
@@ -410,6 +413,9 @@ export class RoomKeyring {
   }
 
   #createVersion(keyVersion: number, shareable: boolean): void {
+    if (this.#entries.size >= MAX_KEYRING_VERSIONS) {
+      throw new E2eeError("PAYLOAD_TOO_LARGE", `room "${this.roomId}" holds ${MAX_KEYRING_VERSIONS} versions: set a retention policy`);
+    }
     const entry: KeyEntry = {
       keyId: newKeyId(keyVersion),
       keyVersion,
@@ -459,6 +465,9 @@ export class RoomKeyring {
         "KEY_CONFLICT",
         `room "${this.roomId}": version ${entry.keyVersion} jumps more than ${MAX_VERSION_JUMP} past the versions held`,
       );
+    }
+    if (existing === undefined && this.#entries.size >= MAX_KEYRING_VERSIONS) {
+      throw new E2eeError("PAYLOAD_TOO_LARGE", `room "${this.roomId}" holds ${MAX_KEYRING_VERSIONS} versions: set a retention policy`);
     }
     this.#entries.set(id, entry);
     if (existing !== undefined && this.#current === existing) {
