@@ -62,6 +62,9 @@ export type RelayEventCheck =
  *
  * Rules, in order:
  * 1. An event name not in `encryptedEvents` is operational: `{ ok: true, kind: "operational" }`.
+ *    Names are compared exactly, so a client that publishes chat under another spelling
+ *    (`"Chat.message"`) passes as operational: a relay that knows its operational names should
+ *    refuse every other name itself.
  * 2. On an encrypted event name, `data` must be a message envelope of a supported version, as
  *    an object or its JSON text (SPEC.md §3.3, §8.1). Plaintext or anything else fails with
  *    `INVALID_ENVELOPE` ("plaintext on an encrypted event", with the schema `issues`); a later
