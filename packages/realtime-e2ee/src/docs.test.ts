@@ -31,7 +31,7 @@ function markdownFiles(): string[] {
 /** The ```ts / ```js blocks of a markdown text, minus those marked `no-run`. */
 function runnableBlocks(markdown: string): string[] {
   const blocks: string[] = [];
-  const fence = /^```(ts|typescript|js|javascript)([^\n]*)\n([\s\S]*?)^```$/gm;
+  const fence = /^```(ts|typescript|js|javascript)(?![\w-])([^\n]*)\n([\s\S]*?)^```$/gm;
   for (const match of markdown.matchAll(fence)) {
     if (!(match[2] ?? "").includes("no-run")) blocks.push(match[3] ?? "");
   }
