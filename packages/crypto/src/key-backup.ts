@@ -16,7 +16,7 @@ import {
   type KeyBackupPayloadV1,
 } from "@domvia/e2ee-envelope";
 import { base64urlDecode, base64urlEncode, utf8Decode, utf8Encode } from "./bytes";
-import { hpkeOpen, hpkeSeal } from "./hpke";
+import { HpkeError, hpkeOpen, hpkeSeal } from "./hpke";
 import { recoverySecret, type RecoveryKey } from "./recovery";
 import { EMPTY_AAD, HPKE_SUITE } from "./suite";
 
@@ -42,15 +42,16 @@ export function sealBackupChunk(publicKey: string, payload: KeyBackupPayloadV1):
     throw new E2eeError("PAYLOAD_TOO_LARGE", `a backup chunk holds at most ${KEY_BACKUP_LIMITS.maxKeysPerChunk} keys`);
   }
   // The same schema the reader applies, so no device can write a chunk no device can restore.
-  parseKeyBackupPayload(payload);
+  const checked = parseKeyBackupPayload(payload);
   const recipientPublicKey = decodePublicKey(publicKey);
-  const plaintext = utf8Encode(JSON.stringify(payload));
+  const plaintext = utf8Encode(JSON.stringify(checked));
   try {
     const sealed = hpkeSeal({ recipientPublicKey, info: keyBackupInfo(KEM, KDF, AEAD, recipientPublicKey), aad: EMPTY_AAD, plaintext });
     return { enc: base64urlEncode(sealed.enc), ciphertext: base64urlEncode(sealed.ciphertext) };
   } catch (error) {
-    if (error instanceof E2eeError) throw error;
-    throw new E2eeError("INVALID_KEY", "invalid backup public key");
+    // Only HPKE's own refusal of the key is a key problem; anything else keeps its meaning.
+    if (error instanceof HpkeError) throw new E2eeError("INVALID_KEY", "invalid backup public key");
+    throw error;
   } finally {
     plaintext.fill(0);
   }
