@@ -24,6 +24,22 @@ export default tseslint.config(
     },
   },
   {
+    // The browser client of the private chat example.
+    files: ["examples/*/web/src/**/*.{js,ts}"],
+    languageOptions: {
+      globals: {
+        window: "readonly",
+        document: "readonly",
+        location: "readonly",
+        localStorage: "readonly",
+        indexedDB: "readonly",
+        WebSocket: "readonly",
+        setTimeout: "readonly",
+        clearTimeout: "readonly",
+      },
+    },
+  },
+  {
     files: ["packages/*/src/**/*.ts"],
     ignores: ["packages/*/src/**/*.test.ts"],
     rules: {

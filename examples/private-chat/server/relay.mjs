@@ -74,6 +74,10 @@ const SCHEMA = `
  * @property {string} [databasePath] ":memory:" by default.
  * @property {string} appSecret the secret the auth endpoint signs channel tokens with.
  * @property {readonly string[]} [encryptedEvents] event names whose data must be an envelope.
+ * @property {import("node:http").Server} [server] a listening HTTP server to attach to (at `path`)
+ *   instead of a port of the relay's own; `port` and `host` are then ignored, and `close()` leaves
+ *   the server open.
+ * @property {string} [path] the WebSocket path on `server`, "/ws" by default.
  */
 
 /**
@@ -90,7 +94,7 @@ const SCHEMA = `
  * @param {RelayOptions} options
  * @returns {Promise<Relay>}
  */
-export async function startRelay({ port = 0, host = "127.0.0.1", databasePath = ":memory:", appSecret, encryptedEvents = DEFAULT_ENCRYPTED_EVENTS }) {
+export async function startRelay({ port = 0, host = "127.0.0.1", databasePath = ":memory:", appSecret, encryptedEvents = DEFAULT_ENCRYPTED_EVENTS, server, path = "/ws" }) {
   if (typeof appSecret !== "string" || appSecret.length < 16) {
     throw new TypeError('"appSecret" expected a string of at least 16 characters');
   }
@@ -391,7 +395,7 @@ export async function startRelay({ port = 0, host = "127.0.0.1", databasePath = 
     }
   };
 
-  const wss = new WebSocketServer({ host, port, maxPayload: MAX_MESSAGE_BYTES });
+  const wss = server === undefined ? new WebSocketServer({ host, port, maxPayload: MAX_MESSAGE_BYTES }) : new WebSocketServer({ server, path, maxPayload: MAX_MESSAGE_BYTES });
   wss.on("connection", (ws) => {
     /** @type {Session} */
     const session = { ws, socketId: randomBytes(12).toString("hex"), userId: null, deviceId: null, channels: new Set() };
@@ -407,15 +411,19 @@ export async function startRelay({ port = 0, host = "127.0.0.1", databasePath = 
     ws.on("close", () => sessions.delete(session));
     send(session, { push: "welcome", socketId: session.socketId });
   });
-  await new Promise((resolve, reject) => {
-    wss.once("listening", resolve);
-    wss.once("error", reject);
-  });
-  const address = wss.address();
+  if (server === undefined) {
+    await new Promise((resolve, reject) => {
+      wss.once("listening", resolve);
+      wss.once("error", reject);
+    });
+  }
+  const address = (server ?? wss).address();
   const actualPort = typeof address === "object" && address !== null ? address.port : port;
+  const actualHost = server === undefined ? host : typeof address === "object" && address !== null ? address.address : host;
+  const hostForUrl = actualHost.includes(":") ? `[${actualHost}]` : actualHost;
 
   return {
-    url: `ws://${host}:${actualPort}`,
+    url: server === undefined ? `ws://${hostForUrl}:${actualPort}` : `ws://${hostForUrl}:${actualPort}${path}`,
     port: actualPort,
     db,
     async close() {
