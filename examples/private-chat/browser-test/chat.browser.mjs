@@ -114,6 +114,8 @@ async function main() {
   process.stdout.write(`private chat browser test: ${chat.url} (SQLite ${databasePath}), Chromium ${CHROMIUM}\n`);
   const browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS, headless: true, timeout: WAIT_MS });
   let recoveryCode = "";
+  /** Room keys and device secret keys (base64url) as each browser stored them. */
+  const keySecrets = [];
   try {
     const open = async (name) => {
       const context = await browser.newContext({ viewport: { width: 900, height: 900 } });
@@ -211,6 +213,10 @@ async function main() {
     await waitForCount(undecryptable, 0, '"unable to decrypt" items on bob/tablet after the restore');
     await screenshot("bob-tablet", "restored");
 
+    step("every browser's secret keys are read back from its IndexedDB, to look for them in the database");
+    for (const page of pages.values()) keySecrets.push(...(await page.evaluate(readSecretsFromIndexedDb)));
+    if (keySecrets.length === 0) throw new Error("found no key material in the browsers' IndexedDB");
+
     if (pageErrors.length > 0) throw new Error(`the page reported an error: ${pageErrors[0]}`);
   } catch (error) {
     await screenshot("all", "failure").catch(() => undefined);
@@ -221,11 +227,11 @@ async function main() {
     await chat.close();
   }
 
-  step("the relay's database holds no message body and no recovery code");
+  step("the relay's database holds no message body, no recovery code and no key");
   const db = new Database(databasePath, { readonly: true });
   try {
     const tables = db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'").all().map((row) => row.name);
-    const secrets = [...Object.values(BODIES), recoveryCode, ...recoveryCode.split(/\s+/).slice(0, 4).map((word, i, words) => words.slice(i).join(" ")).filter((s) => s.includes(" "))];
+    const secrets = [...Object.values(BODIES), ...keySecrets, recoveryCode, ...recoveryCode.split(/\s+/).slice(0, 4).map((word, i, words) => words.slice(i).join(" ")).filter((s) => s.includes(" "))];
     let cells = 0;
     for (const table of tables) {
       for (const row of db.prepare(`SELECT * FROM "${table}"`).all()) {
@@ -233,13 +239,13 @@ async function main() {
           cells += 1;
           const text = Buffer.isBuffer(value) ? value.toString("utf8") : String(value);
           const found = secrets.find((secret) => secret.length > 0 && text.includes(secret));
-          if (found !== undefined) throw new Error(`table ${table}, column ${column} holds plaintext: ${JSON.stringify(found.slice(0, 40))}`);
+          if (found !== undefined) throw new Error(`table ${table}, column ${column} holds a secret (plaintext or key material, ${found.length} characters)`);
         }
       }
     }
     const stored = db.prepare("SELECT COUNT(*) AS n FROM messages").get().n;
     if (stored !== Object.keys(BODIES).length) throw new Error(`expected ${Object.keys(BODIES).length} stored envelopes, found ${stored}`);
-    process.stdout.write(`  ${stored} envelopes and ${cells} cells in ${tables.length} tables checked: no plaintext\n`);
+    process.stdout.write(`  ${stored} envelopes and ${cells} cells in ${tables.length} tables checked against ${keySecrets.length} keys and the message bodies: no plaintext, no key\n`);
   } finally {
     db.close();
     await rm(dataDir, { recursive: true, force: true });
@@ -262,3 +268,34 @@ main()
     process.stderr.write(`browser test failed at "${currentStep}": ${reason}\n`);
     process.exit(1);
   });
+
+/**
+ * Runs in the page: every secret key the SDK saved in IndexedDB (keyring states' `key` fields
+ * and device identities' secret keys), as base64url strings.
+ */
+async function readSecretsFromIndexedDb() {
+  const { indexedDB } = globalThis; // runs in the page, not in Node
+  const found = [];
+  const walk = (value, name) => {
+    if (typeof value === "string" && ["key", "agreementSecretKey", "signingSecretKey"].includes(name)) found.push(value);
+    else if (Array.isArray(value)) value.forEach((item) => walk(item, name));
+    else if (value !== null && typeof value === "object") for (const [k, v] of Object.entries(value)) walk(v, k);
+  };
+  for (const { name } of await indexedDB.databases()) {
+    const db = await new Promise((resolve, reject) => {
+      const request = indexedDB.open(name);
+      request.onsuccess = () => resolve(request.result);
+      request.onerror = () => reject(request.error);
+    });
+    if (db.objectStoreNames.contains("keys")) {
+      const values = await new Promise((resolve, reject) => {
+        const request = db.transaction("keys", "readonly").objectStore("keys").getAll();
+        request.onsuccess = () => resolve(request.result);
+        request.onerror = () => reject(request.error);
+      });
+      walk(values, "");
+    }
+    db.close();
+  }
+  return found;
+}
