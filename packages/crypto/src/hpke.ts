@@ -127,6 +127,8 @@ export interface HpkeSealed {
 export interface HpkeOpenInput {
   /** skR: the recipient's X25519 secret key, 32 bytes. Not wiped. */
   readonly recipientSecretKey: Uint8Array;
+  /** pkR, when the caller already holds it; computed from skR otherwise. */
+  readonly recipientPublicKey?: Uint8Array | undefined;
   /** `enc` from {@link hpkeSeal}, 32 bytes. */
   readonly enc: Uint8Array;
   /** The same `info` the sender used. */
@@ -299,12 +301,9 @@ export function deriveX25519KeyPair(ikm: Uint8Array): X25519KeyPair {
  */
 export function hpkeSeal(input: HpkeSealInput): HpkeSealed {
   const aead = checkAead(input.aead);
-  checkBytes("info", input.info);
   checkBytes("aad", input.aad);
   checkBytes("plaintext", input.plaintext);
-  const { sharedSecret, enc } = encapsulate(input.recipientPublicKey, input.ephemeralSecretKey);
-  const context = keyScheduleBase(sharedSecret, input.info, aead);
-  sharedSecret.fill(0);
+  const { enc, context } = setupBaseS(input, aead);
   try {
     // §5.2 ContextS.Seal with seq = 0: nonce = base_nonce XOR I2OSP(0, Nn) = base_nonce.
     const ciphertext = gcm(context.key, computeNonce(context.baseNonce, 0), input.aad).encrypt(input.plaintext);
@@ -333,12 +332,9 @@ export function hpkeSeal(input: HpkeSealInput): HpkeSealed {
  */
 export function hpkeOpen(input: HpkeOpenInput): Uint8Array {
   const aead = checkAead(input.aead);
-  checkBytes("info", input.info);
   checkBytes("aad", input.aad);
   checkBytes("ciphertext", input.ciphertext);
-  const sharedSecret = decapsulate(input.enc, input.recipientSecretKey);
-  const context = keyScheduleBase(sharedSecret, input.info, aead);
-  sharedSecret.fill(0);
+  const context = setupBaseR(input, aead);
   try {
     // §5.2 ContextR.Open with seq = 0. Every AEAD failure is one OpenError, no detail.
     return gcm(context.key, computeNonce(context.baseNonce, 0), input.aad).decrypt(input.ciphertext);
@@ -363,12 +359,9 @@ export function hpkeOpen(input: HpkeOpenInput): Uint8Array {
  */
 export function hpkeSendExport(input: HpkeSendExportInput): { enc: Uint8Array; exportedSecret: Uint8Array } {
   const aead = checkAead(input.aead);
-  checkBytes("info", input.info);
   checkBytes("exporterContext", input.exporterContext);
   checkExportLength(input.length);
-  const { sharedSecret, enc } = encapsulate(input.recipientPublicKey, input.ephemeralSecretKey);
-  const context = keyScheduleBase(sharedSecret, input.info, aead);
-  sharedSecret.fill(0);
+  const { enc, context } = setupBaseS(input, aead);
   try {
     return { enc, exportedSecret: exportSecret(context, aead, input.exporterContext, input.length) };
   } finally {
@@ -390,17 +383,49 @@ export function hpkeSendExport(input: HpkeSendExportInput): { enc: Uint8Array; e
  */
 export function hpkeReceiveExport(input: HpkeReceiveExportInput): Uint8Array {
   const aead = checkAead(input.aead);
-  checkBytes("info", input.info);
   checkBytes("exporterContext", input.exporterContext);
   checkExportLength(input.length);
-  const sharedSecret = decapsulate(input.enc, input.recipientSecretKey);
-  const context = keyScheduleBase(sharedSecret, input.info, aead);
-  sharedSecret.fill(0);
+  const context = setupBaseR(input, aead);
   try {
     return exportSecret(context, aead, input.exporterContext, input.length);
   } finally {
     wipeContext(context);
   }
+}
+
+/**
+ * §5.1.1 SetupBaseS(pkR, info): `shared_secret, enc = Encap(pkR)`, then the key schedule. The
+ * caller wipes the context.
+ */
+function setupBaseS(
+  input: { readonly recipientPublicKey: Uint8Array; readonly info: Uint8Array; readonly ephemeralSecretKey?: Uint8Array | undefined },
+  aead: HpkeAead,
+): { enc: Uint8Array; context: HpkeBaseContext } {
+  checkBytes("info", input.info);
+  const { sharedSecret, enc } = encapsulate(input.recipientPublicKey, input.ephemeralSecretKey);
+  const context = keyScheduleBase(sharedSecret, input.info, aead);
+  sharedSecret.fill(0);
+  return { enc, context };
+}
+
+/**
+ * §5.1.1 SetupBaseR(enc, skR, info): `shared_secret = Decap(enc, skR)`, then the key schedule.
+ * The caller wipes the context.
+ */
+function setupBaseR(
+  input: {
+    readonly enc: Uint8Array;
+    readonly recipientSecretKey: Uint8Array;
+    readonly recipientPublicKey?: Uint8Array | undefined;
+    readonly info: Uint8Array;
+  },
+  aead: HpkeAead,
+): HpkeBaseContext {
+  checkBytes("info", input.info);
+  const sharedSecret = decapsulate(input.enc, input.recipientSecretKey, input.recipientPublicKey);
+  const context = keyScheduleBase(sharedSecret, input.info, aead);
+  sharedSecret.fill(0);
+  return context;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -438,19 +463,22 @@ export function encapsulate(
 }
 
 /**
- * §4.1 Decap(enc, skR): `pkE = enc`, `dh = DH(skR, pkE)`, `pkRm = pk(skR)`,
+ * §4.1 Decap(enc, skR): `pkE = enc`, `dh = DH(skR, pkE)`, `pkRm = pk(skR)` (or the caller's cached copy),
  * `shared_secret = ExtractAndExpand(dh, concat(enc, pkRm))`. The caller wipes the result.
  *
  * @internal Exported for the RFC 9180 Appendix A vector tests.
  * @throws HpkeError `INVALID_PUBLIC_KEY` for a low-order `enc`.
  * @throws TypeError / RangeError when `enc` or the key is not a 32-byte Uint8Array.
  */
-export function decapsulate(enc: Uint8Array, recipientSecretKey: Uint8Array): Uint8Array {
+export function decapsulate(enc: Uint8Array, recipientSecretKey: Uint8Array, recipientPublicKey?: Uint8Array): Uint8Array {
   checkKey("recipientSecretKey", recipientSecretKey);
   checkKey("enc", enc);
+  if (recipientPublicKey !== undefined) checkKey("recipientPublicKey", recipientPublicKey);
   // §7.1.4: the recipient MUST validate pkE and MUST abort on an all-zero DH output.
   const dhValue = dh(recipientSecretKey, enc);
-  const kemContext = concatBytes(enc, x25519.getPublicKey(recipientSecretKey));
+  // pkRm: a caller that keeps it (a device identity) saves a scalar multiplication per open. A
+  // wrong one only changes kem_context, so the AEAD then fails: it cannot weaken anything.
+  const kemContext = concatBytes(enc, recipientPublicKey ?? x25519.getPublicKey(recipientSecretKey));
   const sharedSecret = extractAndExpand(dhValue, kemContext);
   dhValue.fill(0);
   return sharedSecret;

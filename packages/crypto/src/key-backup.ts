@@ -71,7 +71,7 @@ export function openBackupChunk(recoveryKey: RecoveryKey, chunk: KeyBackupChunkV
   if (enc === undefined || ciphertext === undefined) throw new E2eeError("INVALID_ENVELOPE", "invalid key backup: bad base64url");
   let plaintext: Uint8Array;
   try {
-    plaintext = hpkeOpen({ recipientSecretKey: secret.secretKey, enc, info: keyBackupInfo(KEM, KDF, AEAD, publicKey), aad: EMPTY_AAD, ciphertext });
+    plaintext = hpkeOpen({ recipientSecretKey: secret.secretKey, recipientPublicKey: publicKey, enc, info: keyBackupInfo(KEM, KDF, AEAD, publicKey), aad: EMPTY_AAD, ciphertext });
   } catch {
     throw decryptionFailed();
   }

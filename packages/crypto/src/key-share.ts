@@ -154,7 +154,14 @@ export function openRoomKeyShare(options: { share: unknown; device: DeviceIdenti
   }
   let plaintext: Uint8Array;
   try {
-    plaintext = hpkeOpen({ recipientSecretKey: own.agreementSecretKey, enc, info, aad: EMPTY_AAD, ciphertext });
+    plaintext = hpkeOpen({
+      recipientSecretKey: own.agreementSecretKey,
+      recipientPublicKey: own.agreementPublicKey,
+      enc,
+      info,
+      aad: EMPTY_AAD,
+      ciphertext,
+    });
   } catch {
     throw decryptionFailed();
   }
