@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { ENVELOPE_V1 } from "../test/fixtures";
 import {
   E2eeError,
   ENVELOPE_LIMITS,
@@ -12,23 +13,8 @@ import {
   type EnvelopeV1,
 } from "./index";
 
-/**
- * A real envelope: `encryptChatJson({ body: "Private message", sender_id: "user-1" }, key, { roomId:
- * "room-42", messageId: "msg-1", keyId: "room-42-v1", keyVersion: 1 })` with key bytes 00..1f and
- * nonce bytes 40..57 (`sealChatJson` in @domvia/e2ee-crypto, whose chat.test.ts pins the same
- * envelope as a known answer). This package holds no cipher code, so it is a fixture here.
- */
-const VALID: EnvelopeV1 = Object.freeze({
-  v: 1,
-  suite: "xaes256gcm-kc",
-  roomId: "room-42",
-  messageId: "msg-1",
-  keyId: "room-42-v1",
-  keyVersion: 1,
-  nonce: "QEFCQ0RFRkdISUpLTE1OT1BRUlNUVVZX",
-  commitment: "P6ThBzXdpEbc1Y15lCYGnFEoaKq5leGafa-DCqXYqD0",
-  ciphertext: "BeMkvISKR0Mb9lHkyFucixB0qaRF6rErl918FBRjNDIYNeSuJpNpvS4N-FemTaKvddPJlrOfyUO8voVyK9ukow",
-});
+/** A real envelope v1 (see test/fixtures.ts). */
+const VALID: EnvelopeV1 = ENVELOPE_V1;
 
 /** A distinctive string that must never show up in an error. */
 const MARKER = "SECRET-MARKER-5b1e";

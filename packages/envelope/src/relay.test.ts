@@ -1,5 +1,6 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
+import { ENVELOPE_V1 } from "../test/fixtures";
 import {
   ContextMismatchError,
   DEFAULT_ENCRYPTED_EVENTS,
@@ -15,18 +16,8 @@ import {
   type RelayEventCheck,
 } from "./index";
 
-/** The envelope v1 fixture of parse.test.ts (a real envelope for room-42, msg-1). */
-const V1: EnvelopeV1 = Object.freeze({
-  v: 1,
-  suite: "xaes256gcm-kc",
-  roomId: "room-42",
-  messageId: "msg-1",
-  keyId: "room-42-v1",
-  keyVersion: 1,
-  nonce: "QEFCQ0RFRkdISUpLTE1OT1BRUlNUVVZX",
-  commitment: "P6ThBzXdpEbc1Y15lCYGnFEoaKq5leGafa-DCqXYqD0",
-  ciphertext: "BeMkvISKR0Mb9lHkyFucixB0qaRF6rErl918FBRjNDIYNeSuJpNpvS4N-FemTaKvddPJlrOfyUO8voVyK9ukow",
-});
+/** A real envelope v1 for room-42, msg-1 (see test/fixtures.ts). */
+const V1: EnvelopeV1 = ENVELOPE_V1;
 
 /** The signed example of SPEC.md §8.4 (`envelopeV2.valid[0]` of key-lifecycle-v1.json). */
 const V2: EnvelopeV2 = Object.freeze({
