@@ -52,7 +52,7 @@ export class RoomKey {
   }
 }
 
-// Node's `util.inspect` (and so `console.log`) prints this instead of the object.
+// Node's `util.inspect` (which Node's console output uses) prints this instead of the object.
 Object.defineProperty(RoomKey.prototype, INSPECT, { value: (): string => REDACTED });
 
 /** @internal The state behind a key, or a TypeError for anything that is not a room key. */
