@@ -35,6 +35,8 @@ const MARKER = Symbol.for("@domvia/e2ee.error");
  * | `ROTATION_REQUIRED` | the keyring must rotate before it encrypts again (member removed, device revoked, or the version was only restored from a backup) | rotate, share the new version, then send |
  * | `INVALID_RECOVERY_CODE` | the recovery code is malformed: unknown word, wrong word count or checksum | ask the user to check the code |
  * | `WRONG_RECOVERY_CODE` | a well-formed recovery code (or passphrase) that does not belong to this backup, or a backup written to another recovery key than the device trusts | ask for the right code; never append to a backup whose key changed |
+ * | `IDENTITY_CHANGED` | a device the app already knows presents different keys than the ones pinned for it (a substituted bundle, or a reinstalled device) | show the changed safety number; trust the new keys only after the user verifies them |
+ * | `REPLAYED_MESSAGE` | a message (room, key version, message id) that this device has already opened | treat it as a duplicate delivery: show the first copy, not an error |
  */
 export const E2EE_ERROR_CODES: readonly E2eeErrorCode[] = Object.freeze([
   "INVALID_ENVELOPE",
@@ -53,6 +55,8 @@ export const E2EE_ERROR_CODES: readonly E2eeErrorCode[] = Object.freeze([
   "ROTATION_REQUIRED",
   "INVALID_RECOVERY_CODE",
   "WRONG_RECOVERY_CODE",
+  "IDENTITY_CHANGED",
+  "REPLAYED_MESSAGE",
 ]);
 
 /** The union of stable error codes, for exhaustive `switch` statements. */
@@ -72,7 +76,9 @@ export type E2eeErrorCode =
   | "KEY_CONFLICT"
   | "ROTATION_REQUIRED"
   | "INVALID_RECOVERY_CODE"
-  | "WRONG_RECOVERY_CODE";
+  | "WRONG_RECOVERY_CODE"
+  | "IDENTITY_CHANGED"
+  | "REPLAYED_MESSAGE";
 
 /**
  * The SDK's error. Switch on `code`; never parse `message`.

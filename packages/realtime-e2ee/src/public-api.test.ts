@@ -93,6 +93,8 @@ describe("the public API of @domvia/realtime-e2ee", () => {
         "UNKNOWN_SENDER",
         "UNSUPPORTED_VERSION",
         "WRONG_RECOVERY_CODE",
+        "IDENTITY_CHANGED",
+        "REPLAYED_MESSAGE",
       ].sort(),
     );
     const readme = readFileSync(join(dirname(fileURLToPath(import.meta.url)), "..", "..", "..", "README.md"), "utf8");
