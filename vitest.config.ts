@@ -7,7 +7,25 @@ export default defineConfig({
   resolve: { conditions },
   ssr: { resolve: { conditions, externalConditions: conditions } },
   test: {
-    include: ["packages/*/src/**/*.test.ts", "packages/*/test/**/*.test.ts", "examples/*/test/**/*.test.ts", "test/**/*.test.ts"],
     exclude: ["**/node_modules/**", "**/dist/**"],
+    projects: [
+      {
+        extends: true,
+        test: {
+          name: "all",
+          include: ["packages/*/src/**/*.test.ts", "packages/*/test/**/*.test.ts", "examples/*/test/**/*.test.ts", "test/**/*.test.ts"],
+        },
+      },
+      {
+        // The crypto package's tests again with native acceleration off (noble only).
+        extends: true,
+        test: {
+          name: "noble",
+          include: ["packages/crypto/src/**/*.test.ts"],
+          exclude: ["**/node_modules/**", "**/dist/**", "packages/crypto/src/native.test.ts"],
+          setupFiles: ["test/support/noble-only.ts"],
+        },
+      },
+    ],
   },
 });

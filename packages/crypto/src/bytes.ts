@@ -9,82 +9,109 @@
 const STANDARD = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 const URL_SAFE = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
 
-function lookupTable(alphabet: string): Int8Array {
-  const table = new Int8Array(128).fill(-1);
-  for (let i = 0; i < alphabet.length; i++) table[alphabet.charCodeAt(i)] = i;
-  return table;
+interface Alphabet {
+  /** Character code of each sextet value. */
+  readonly codes: Uint8Array;
+  /** Sextet value of each byte (ASCII code), or −1. */
+  readonly values: Int8Array;
 }
-const STANDARD_LOOKUP = lookupTable(STANDARD);
-const URL_SAFE_LOOKUP = lookupTable(URL_SAFE);
 
-function encode(bytes: Uint8Array, alphabet: string, pad: boolean): string {
-  let out = "";
-  const full = bytes.length - (bytes.length % 3);
+function alphabet(characters: string): Alphabet {
+  const codes = new Uint8Array(64);
+  const values = new Int8Array(256).fill(-1);
+  for (let i = 0; i < 64; i++) {
+    codes[i] = characters.charCodeAt(i);
+    values[codes[i]!] = i;
+  }
+  return { codes, values };
+}
+const STANDARD_ALPHABET = alphabet(STANDARD);
+const URL_SAFE_ALPHABET = alphabet(URL_SAFE);
+const PAD = 0x3d; // "="
+
+// Long texts are built as ASCII bytes and decoded natively, which is several times faster than
+// growing a string; short ones are not worth the call.
+const NATIVE_TEXT_FROM = 48;
+const asciiDecoder = new TextDecoder();
+const utf8Encoder = new TextEncoder();
+
+function encode(bytes: Uint8Array, { codes }: Alphabet, pad: boolean): string {
+  const length = bytes.length;
+  const full = length - (length % 3);
+  const rest = length - full;
+  const out = new Uint8Array(((full / 3) << 2) + (rest === 0 ? 0 : pad ? 4 : rest + 1));
+  let o = 0;
   for (let i = 0; i < full; i += 3) {
     const n = (bytes[i]! << 16) | (bytes[i + 1]! << 8) | bytes[i + 2]!;
-    out += alphabet[n >>> 18]! + alphabet[(n >>> 12) & 63]! + alphabet[(n >>> 6) & 63]! + alphabet[n & 63]!;
+    out[o] = codes[n >>> 18]!;
+    out[o + 1] = codes[(n >>> 12) & 63]!;
+    out[o + 2] = codes[(n >>> 6) & 63]!;
+    out[o + 3] = codes[n & 63]!;
+    o += 4;
   }
-  const rest = bytes.length - full;
-  if (rest === 1) {
-    const n = bytes[full]! << 16;
-    out += alphabet[n >>> 18]! + alphabet[(n >>> 12) & 63]! + (pad ? "==" : "");
-  } else if (rest === 2) {
-    const n = (bytes[full]! << 16) | (bytes[full + 1]! << 8);
-    out += alphabet[n >>> 18]! + alphabet[(n >>> 12) & 63]! + alphabet[(n >>> 6) & 63]! + (pad ? "=" : "");
+  if (rest !== 0) {
+    const n = (bytes[full]! << 16) | (rest === 2 ? bytes[full + 1]! << 8 : 0);
+    out[o++] = codes[n >>> 18]!;
+    out[o++] = codes[(n >>> 12) & 63]!;
+    if (rest === 2) out[o++] = codes[(n >>> 6) & 63]!;
+    if (pad) while (o < out.length) out[o++] = PAD;
   }
-  return out;
+  if (out.length >= NATIVE_TEXT_FROM) return asciiDecoder.decode(out);
+  let text = "";
+  for (let i = 0; i < out.length; i++) text += String.fromCharCode(out[i]!);
+  return text;
 }
 
-function decode(text: string, table: Int8Array): Uint8Array | undefined {
+function decode(text: string, { values }: Alphabet): Uint8Array | undefined {
   const length = text.length;
   if (length % 4 === 1) return undefined;
+  // One byte per character, or the text has a non-ASCII character (then the lengths differ).
+  const source = utf8Encoder.encode(text);
+  if (source.length !== length) return undefined;
   const out = new Uint8Array(Math.floor((length * 3) / 4));
+  const full = length - (length % 4);
+  let invalid = 0;
   let o = 0;
   let i = 0;
-  const full = length - (length % 4);
   for (; i < full; i += 4) {
-    const a = sextet(text, i, table);
-    const b = sextet(text, i + 1, table);
-    const c = sextet(text, i + 2, table);
-    const d = sextet(text, i + 3, table);
-    if ((a | b | c | d) < 0) return undefined;
+    const a = values[source[i]!]!;
+    const b = values[source[i + 1]!]!;
+    const c = values[source[i + 2]!]!;
+    const d = values[source[i + 3]!]!;
+    invalid |= a | b | c | d;
     const n = (a << 18) | (b << 12) | (c << 6) | d;
-    out[o++] = n >>> 16;
-    out[o++] = (n >>> 8) & 0xff;
-    out[o++] = n & 0xff;
+    out[o] = n >>> 16;
+    out[o + 1] = (n >>> 8) & 0xff;
+    out[o + 2] = n & 0xff;
+    o += 3;
   }
   const rest = length - full;
   if (rest > 0) {
-    const a = sextet(text, i, table);
-    const b = sextet(text, i + 1, table);
-    const c = rest === 3 ? sextet(text, i + 2, table) : 0;
-    if ((a | b | c) < 0) return undefined;
+    const a = values[source[i]!]!;
+    const b = values[source[i + 1]!]!;
+    const c = rest === 3 ? values[source[i + 2]!]! : 0;
+    invalid |= a | b | c;
     // Canonical form: the unused low bits of the last character are zero.
-    if (rest === 2 ? (b & 0x0f) !== 0 : (c & 0x03) !== 0) return undefined;
+    if (rest === 2 ? (b & 0x0f) !== 0 : (c & 0x03) !== 0) invalid = -1;
     out[o++] = (a << 2) | (b >>> 4);
     if (rest === 3) out[o++] = ((b & 0x0f) << 4) | (c >>> 2);
   }
-  return out;
-}
-
-function sextet(text: string, index: number, table: Int8Array): number {
-  const code = text.charCodeAt(index);
-  return code < 128 ? table[code]! : -1;
+  return invalid < 0 ? undefined : out;
 }
 
 /** Unpadded base64url (RFC 4648 §5), the encoding of every byte field on the wire. */
 export function base64urlEncode(bytes: Uint8Array): string {
-  return encode(bytes, URL_SAFE, false);
+  return encode(bytes, URL_SAFE_ALPHABET, false);
 }
 
 /** Decodes canonical unpadded base64url; `undefined` for anything else. */
 export function base64urlDecode(text: string): Uint8Array | undefined {
-  return decode(text, URL_SAFE_LOOKUP);
+  return decode(text, URL_SAFE_ALPHABET);
 }
 
 /** Padded standard base64 (RFC 4648 §4). */
 export function base64Encode(bytes: Uint8Array): string {
-  return encode(bytes, STANDARD, true);
+  return encode(bytes, STANDARD_ALPHABET, true);
 }
 
 /** Decodes canonical padded standard base64; `undefined` for anything else. */
@@ -93,15 +120,14 @@ export function base64Decode(text: string): Uint8Array | undefined {
   let body = text;
   if (body.endsWith("==")) body = body.slice(0, -2);
   else if (body.endsWith("=")) body = body.slice(0, -1);
-  return decode(body, STANDARD_LOOKUP);
+  return decode(body, STANDARD_ALPHABET);
 }
 
-const encoder = new TextEncoder();
 const decoder = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
 
 /** UTF-8 bytes of a string. */
 export function utf8Encode(text: string): Uint8Array {
-  return encoder.encode(text);
+  return utf8Encoder.encode(text);
 }
 
 /** Decodes strict UTF-8; `undefined` for invalid sequences. */
@@ -126,4 +152,29 @@ export function randomBytes(length: number): Uint8Array {
     throw new Error("crypto.getRandomValues is not available on this platform");
   }
   return webCrypto.getRandomValues(new Uint8Array(length));
+}
+
+// Nonces are public and drawn for every message: one CSPRNG call fills a pool of 64 nonces, so
+// a message pays a copy instead of a `getRandomValues` round trip. Bytes handed out are zeroed
+// in the pool, so no nonce is given twice. Secret keys never come from the pool.
+const NONCE_POOL_BYTES = 1536;
+let noncePool: Uint8Array = new Uint8Array(0);
+let noncePoolOffset = 0;
+
+/**
+ * `length` fresh random bytes for a public nonce (at most 64 bytes), from a pool refilled by
+ * {@link randomBytes}. Never use it for secrets.
+ *
+ * @throws Error when the platform has no `crypto.getRandomValues`.
+ */
+export function randomNonce(length: number): Uint8Array {
+  if (!Number.isInteger(length) || length < 1 || length > 64) throw new RangeError(`nonce length expected 1 to 64, got ${length}`);
+  if (noncePoolOffset + length > noncePool.length) {
+    noncePool = randomBytes(NONCE_POOL_BYTES);
+    noncePoolOffset = 0;
+  }
+  const nonce = noncePool.slice(noncePoolOffset, noncePoolOffset + length);
+  noncePool.fill(0, noncePoolOffset, noncePoolOffset + length);
+  noncePoolOffset += length;
+  return nonce;
 }

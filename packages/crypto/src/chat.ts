@@ -23,10 +23,10 @@ import {
   type EnvelopeV1,
   type EnvelopeV2,
 } from "@domvia/e2ee-envelope";
-import { base64urlDecode, base64urlEncode, randomBytes, utf8Decode, utf8Encode } from "./bytes";
+import { base64urlDecode, base64urlEncode, randomNonce, utf8Decode, utf8Encode } from "./bytes";
 import { identitySecrets, verifyDeviceBundle, type DeviceIdentity } from "./device-identity";
 import { pad, unpad, type PaddingMode } from "./padding";
-import { describeValue, isRoomKey, keyCommitment, keyState, type RoomKey } from "./room-key";
+import { describeValue, isRoomKey, keyCommitment, keyCommitmentText, keyState, type KeyState, type RoomKey } from "./room-key";
 import { sign, verify } from "./signing";
 import { XAES_NONCE_BYTES } from "./xaes-256-gcm";
 
@@ -130,7 +130,15 @@ export async function encryptChatJson(
   key: RoomKey,
   context: EncryptChatJsonContext,
 ): Promise<Envelope> {
-  return sealChatJson(value, key, context, randomBytes(XAES_NONCE_BYTES));
+  const prepared = prepareSeal(value, key, context);
+  const nonce = randomNonce(XAES_NONCE_BYTES);
+  let sealed: Uint8Array;
+  try {
+    sealed = await prepared.state.cipher.sealAsync(nonce, prepared.padded, prepared.additionalData);
+  } finally {
+    prepared.padded.fill(0);
+  }
+  return finishEnvelope(prepared, context, nonce, sealed);
 }
 
 /**
@@ -139,6 +147,25 @@ export async function encryptChatJson(
  * confidentiality and authenticity.
  */
 export function sealChatJson(value: unknown, key: RoomKey, context: EncryptChatJsonContext, nonce: Uint8Array): Envelope {
+  const prepared = prepareSeal(value, key, context);
+  let sealed: Uint8Array;
+  try {
+    sealed = prepared.state.cipher.seal(nonce, prepared.padded, prepared.additionalData);
+  } finally {
+    prepared.padded.fill(0);
+  }
+  return finishEnvelope(prepared, context, nonce, sealed);
+}
+
+interface PreparedSeal {
+  readonly state: KeyState;
+  readonly additionalData: Uint8Array;
+  readonly padded: Uint8Array;
+  readonly signingSecretKey: Uint8Array | undefined;
+}
+
+/** Validates the inputs, then builds the associated data and the padded plaintext. */
+function prepareSeal(value: unknown, key: RoomKey, context: EncryptChatJsonContext): PreparedSeal {
   const state = keyState(key);
   const { roomId, messageId, keyId, keyVersion, sender, padding = "padme" } = context;
   const signer = sender === undefined ? undefined : identitySecrets(sender, "sender");
@@ -161,13 +188,19 @@ export function sealChatJson(value: unknown, key: RoomKey, context: EncryptChatJ
   // A UTF-16 code unit encodes to at least one UTF-8 byte: reject early without encoding.
   if (json.length > maxPlaintextBytes) throw tooLarge(maxPlaintextBytes);
   const message = utf8Encode(json);
-  if (message.length > maxPlaintextBytes) throw tooLarge(maxPlaintextBytes);
-
+  if (message.length > maxPlaintextBytes) {
+    message.fill(0);
+    throw tooLarge(maxPlaintextBytes);
+  }
   const padded = pad(message, padding);
-  const sealed = state.cipher.seal(nonce, padded, additionalData);
-  padded.fill(0);
   message.fill(0);
-  const commitment = keyCommitment(state);
+  return { state, additionalData, padded, signingSecretKey: signer?.signingSecretKey };
+}
+
+/** The envelope around a sealed message; v2 adds the sender's ids and signature. */
+function finishEnvelope(prepared: PreparedSeal, context: EncryptChatJsonContext, nonce: Uint8Array, sealed: Uint8Array): Envelope {
+  const { roomId, messageId, keyId, keyVersion, sender } = context;
+  const commitment = keyCommitment(prepared.state);
   const fields = {
     suite: SUITE_V1,
     roomId,
@@ -175,11 +208,12 @@ export function sealChatJson(value: unknown, key: RoomKey, context: EncryptChatJ
     keyId,
     keyVersion,
     nonce: base64urlEncode(nonce),
-    commitment: base64urlEncode(commitment),
+    commitment: keyCommitmentText(prepared.state),
     ciphertext: base64urlEncode(sealed),
   } as const;
-  if (sender === undefined || signer === undefined) return { v: 1, ...fields } satisfies EnvelopeV1;
-  const signature = sign(signer.signingSecretKey, envelopeSignatureInputV2(additionalData, nonce, commitment, sealed));
+  if (sender === undefined || prepared.signingSecretKey === undefined) return { v: 1, ...fields } satisfies EnvelopeV1;
+  const signed = envelopeSignatureInputV2(prepared.additionalData, nonce, commitment, sealed);
+  const signature = sign(prepared.signingSecretKey, signed);
   return {
     v: 2,
     ...fields,
@@ -279,7 +313,7 @@ export async function decryptChatMessage(
   if (!equalBytes(commitment, keyCommitment(state))) throw decryptionFailed();
   let padded: Uint8Array;
   try {
-    padded = state.cipher.open(nonce, sealed, additionalData);
+    padded = await state.cipher.openAsync(nonce, sealed, additionalData);
   } catch {
     throw decryptionFailed();
   }

@@ -4,7 +4,6 @@
  *
  * @module
  */
-import { x25519 } from "@noble/curves/ed25519.js";
 import {
   E2eeError,
   assertId,
@@ -17,6 +16,7 @@ import {
 import { base64urlDecode, base64urlEncode } from "./bytes";
 import { generateX25519KeyPair } from "./hpke";
 import { describeValue } from "./room-key";
+import { x25519PublicKey } from "./x25519";
 import { generateSigningSecretKey, sign, signingPublicKey, verify } from "./signing";
 
 interface IdentityKeys {
@@ -58,7 +58,7 @@ export class DeviceIdentity {
   constructor(userId: string, deviceId: string, keys: IdentityKeys) {
     this.userId = userId;
     this.deviceId = deviceId;
-    const agreementKey = x25519.getPublicKey(keys.agreementSecretKey);
+    const agreementKey = x25519PublicKey(keys.agreementSecretKey);
     const signingKey = signingPublicKey(keys.signingSecretKey);
     const signature = sign(keys.signingSecretKey, deviceBundleSignatureInput(userId, deviceId, agreementKey, signingKey));
     this.publicBundle = Object.freeze({

@@ -30,17 +30,17 @@ import {
 
 const EMPTY = new Uint8Array(0);
 /**
- * noble rejects low-order points before the ladder, so hpke.ts's own all-zero check on the DH
- * output (RFC 7748 §6.1, RFC 9180 §7.1.4) never fires with the real library. This passthrough
- * lets one test force an all-zero output to prove that second check; everywhere else (the
- * Wycheproof checks included) it calls noble's real x25519 unchanged.
+ * Both X25519 paths (noble, node:crypto) reject low-order points themselves, so hpke.ts's own
+ * all-zero check on the DH output (RFC 7748 §6.1, RFC 9180 §7.1.4) never fires with the real
+ * libraries. This passthrough lets one test force an all-zero output to prove that second
+ * check; everywhere else (the Wycheproof checks included) it calls the real function unchanged.
  */
 const dhOverride = vi.hoisted(() => ({ forceAllZero: false }));
-vi.mock("@noble/curves/ed25519.js", async (importOriginal) => {
-  const real = await importOriginal<typeof import("@noble/curves/ed25519.js")>();
-  const getSharedSecret: typeof real.x25519.getSharedSecret = (secretKey, publicKey) =>
-    dhOverride.forceAllZero ? new Uint8Array(32) : real.x25519.getSharedSecret(secretKey, publicKey);
-  return { ...real, x25519: { ...real.x25519, getSharedSecret } };
+vi.mock("./x25519", async (importOriginal) => {
+  const real = await importOriginal<typeof import("./x25519")>();
+  const x25519SharedSecret: typeof real.x25519SharedSecret = (secretKey, publicKey) =>
+    dhOverride.forceAllZero ? new Uint8Array(32) : real.x25519SharedSecret(secretKey, publicKey);
+  return { ...real, x25519SharedSecret };
 });
 
 const utf8 = (text: string): Uint8Array => new TextEncoder().encode(text);

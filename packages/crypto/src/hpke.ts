@@ -36,11 +36,11 @@
  * @module
  */
 import { gcm } from "@noble/ciphers/aes.js";
-import { x25519 } from "@noble/curves/ed25519.js";
 import { expand, extract } from "@noble/hashes/hkdf.js";
 import { sha256 } from "@noble/hashes/sha2.js";
 import { concatBytes } from "@noble/hashes/utils.js";
 import { randomBytes } from "./bytes";
+import { x25519PublicKey, x25519SharedSecret } from "./x25519";
 import { describeValue } from "./room-key";
 
 /** The AEADs this module speaks (RFC 9180 §7.3). `"aes-256-gcm"` is the SDK's choice. */
@@ -249,7 +249,7 @@ const LABEL_SEC = ascii("sec");
  */
 export function generateX25519KeyPair(): X25519KeyPair {
   const secretKey = randomBytes(X25519_KEY_BYTES);
-  return { secretKey, publicKey: x25519.getPublicKey(secretKey) };
+  return { secretKey, publicKey: x25519PublicKey(secretKey) };
 }
 
 /**
@@ -279,7 +279,7 @@ export function deriveX25519KeyPair(ikm: Uint8Array): X25519KeyPair {
   const dkpPrk = labeledExtract(KEM_SUITE_ID, EMPTY, LABEL_DKP_PRK, ikm);
   const secretKey = labeledExpand(KEM_SUITE_ID, dkpPrk, LABEL_SK, EMPTY, X25519_KEY_BYTES);
   dkpPrk.fill(0);
-  return { secretKey, publicKey: x25519.getPublicKey(secretKey) };
+  return { secretKey, publicKey: x25519PublicKey(secretKey) };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -452,7 +452,7 @@ export function encapsulate(
   try {
     // §7.1.4: the sender MUST validate pkR; dh() rejects low-order points and zero outputs.
     const dhValue = dh(secretKeyE, recipientPublicKey);
-    const enc = x25519.getPublicKey(secretKeyE); // SerializePublicKey(pkE), §7.1.1: identity
+    const enc = x25519PublicKey(secretKeyE); // SerializePublicKey(pkE), §7.1.1: identity
     const kemContext = concatBytes(enc, recipientPublicKey);
     const sharedSecret = extractAndExpand(dhValue, kemContext);
     dhValue.fill(0);
@@ -478,7 +478,7 @@ export function decapsulate(enc: Uint8Array, recipientSecretKey: Uint8Array, rec
   const dhValue = dh(recipientSecretKey, enc);
   // pkRm: a caller that keeps it (a device identity) saves a scalar multiplication per open. A
   // wrong one only changes kem_context, so the AEAD then fails: it cannot weaken anything.
-  const kemContext = concatBytes(enc, recipientPublicKey ?? x25519.getPublicKey(recipientSecretKey));
+  const kemContext = concatBytes(enc, recipientPublicKey ?? x25519PublicKey(recipientSecretKey));
   const sharedSecret = extractAndExpand(dhValue, kemContext);
   dhValue.fill(0);
   return sharedSecret;
@@ -493,7 +493,7 @@ export function decapsulate(enc: Uint8Array, recipientSecretKey: Uint8Array, rec
 function dh(secretKey: Uint8Array, publicKey: Uint8Array): Uint8Array {
   let shared: Uint8Array;
   try {
-    shared = x25519.getSharedSecret(secretKey, publicKey);
+    shared = x25519SharedSecret(secretKey, publicKey);
   } catch {
     // Lengths were checked before, so the only failure left is a low-order point.
     throw new HpkeError("INVALID_PUBLIC_KEY");

@@ -58,3 +58,10 @@ export {
 } from "./recovery";
 export { KEY_BACKUP_SUITE, sealBackupChunk, openBackupChunk } from "./key-backup";
 export { base64urlEncode, base64urlDecode, randomBytes } from "./bytes";
+export {
+  setNativeCrypto,
+  getNativeCrypto,
+  WEBCRYPTO_MIN_BYTES,
+  type NativeCryptoMode,
+  type NativeCryptoInfo,
+} from "./native";

@@ -10,6 +10,7 @@ import {
   isRoomKey,
   type RoomKey,
 } from "./index";
+import { exportRoomKeyBytes, keyState, roomKeysEqual } from "./room-key";
 
 const REDACTED = "RoomKey([redacted])";
 const CONTEXT = Object.freeze({ roomId: "room-42", messageId: "msg-1", keyId: "room-42-v1", keyVersion: 1 });
@@ -226,5 +227,53 @@ describe("isRoomKey", () => {
       () => key,
     ];
     for (const value of lookalikes) expect(isRoomKey(value)).toBe(false);
+  });
+});
+
+describe("RoomKey.destroy", () => {
+  const context = { roomId: "room-42", messageId: "msg-1", keyId: "room-42-v1", keyVersion: 1 };
+
+  it("zeroes the key and refuses every later use with INVALID_KEY", async () => {
+    const key = await generateAesGcmKey();
+    const envelope = await encryptChatJson({ body: "before" }, key, context);
+    const bytes = keyState(key).bytes;
+    expect(key.destroyed).toBe(false);
+    key.destroy();
+    expect(key.destroyed).toBe(true);
+    expect(Array.from(bytes).every((byte) => byte === 0)).toBe(true);
+    const uses: [string, () => Promise<unknown>][] = [
+      ["encrypt", () => encryptChatJson({ body: "after" }, key, context)],
+      ["decrypt", () => decryptChatJson(envelope, key, context)],
+      ["decrypt through a resolver", () => decryptChatJson(envelope, () => key, context)],
+      ["export", () => exportAesGcmKeyToBase64(key)],
+      ["export bytes", async () => exportRoomKeyBytes(key)],
+      ["compare", async () => roomKeysEqual(key, key)],
+    ];
+    for (const [name, use] of uses) {
+      const error = await rejectionOf(use());
+      expect(E2eeError.isInstance(error) && error.code, name).toBe("INVALID_KEY");
+      expect((error as Error).message, name).toContain("destroyed");
+    }
+    expect(isRoomKey(key)).toBe(true);
+  });
+
+  it("is idempotent and leaves other keys with the same bytes working", async () => {
+    const key = await generateAesGcmKey();
+    const copy = await importAesGcmKeyFromBase64(await exportAesGcmKeyToBase64(key));
+    key.destroy();
+    key.destroy();
+    const envelope = await encryptChatJson({ body: "still here" }, copy, context);
+    expect(await decryptChatJson(envelope, copy, context)).toEqual({ body: "still here" });
+  });
+
+  it("wipes the cached commitment and subkeys too (a derived key is not usable afterwards)", async () => {
+    const key = await generateAesGcmKey();
+    await encryptChatJson({ body: "warm the caches" }, key, context);
+    const state = keyState(key);
+    const commitment = state.commitment!;
+    key.destroy();
+    expect(Array.from(commitment).every((byte) => byte === 0)).toBe(true);
+    expect(state.commitment).toBeUndefined();
+    expect(() => state.cipher.deriveMessageKey(new Uint8Array(24))).toThrow("destroyed");
   });
 });

@@ -7,7 +7,7 @@ import { equalBytes } from "@noble/ciphers/utils.js";
 import { hmac } from "@noble/hashes/hmac.js";
 import { sha256 } from "@noble/hashes/sha2.js";
 import { E2eeError } from "@domvia/e2ee-envelope";
-import { base64Decode, base64Encode, randomBytes } from "./bytes";
+import { base64Decode, base64Encode, base64urlEncode, randomBytes } from "./bytes";
 import { XAES_KEY_BYTES, XaesKey } from "./xaes-256-gcm";
 
 /**
@@ -16,10 +16,12 @@ import { XAES_KEY_BYTES, XaesKey } from "./xaes-256-gcm";
  */
 export const KEY_COMMITMENT_LABEL = "domvia-e2ee/v1/key-commitment";
 
-interface KeyState {
+/** @internal What a {@link RoomKey} holds. */
+export interface KeyState {
   readonly bytes: Uint8Array;
   readonly cipher: XaesKey;
   commitment: Uint8Array | undefined;
+  commitmentText: string | undefined;
 }
 
 const states = new WeakMap<RoomKey, KeyState>();
@@ -37,8 +39,27 @@ export class RoomKey {
    * of `bytes` (32 bytes, not copied).
    */
   constructor(bytes: Uint8Array) {
-    states.set(this, { bytes, cipher: new XaesKey(bytes), commitment: undefined });
+    states.set(this, { bytes, cipher: new XaesKey(bytes), commitment: undefined, commitmentText: undefined });
     Object.freeze(this);
+  }
+
+  /**
+   * Zeroes the key's bytes and everything derived from them. Every later use of the key
+   * (encrypt, decrypt, export, share, compare) throws `E2eeError` `INVALID_KEY`. Idempotent.
+   * JavaScript cannot promise that no engine-made copy survives; see the package README.
+   */
+  destroy(): void {
+    const state = states.get(this);
+    if (state === undefined || state.cipher.destroyed) return;
+    state.cipher.destroy(); // zeroes the shared bytes too
+    state.commitment?.fill(0);
+    state.commitment = undefined;
+    state.commitmentText = undefined;
+  }
+
+  /** `true` once {@link RoomKey.destroy} has run. */
+  get destroyed(): boolean {
+    return states.get(this)?.cipher.destroyed ?? true;
   }
 
   /** Redacted. */
@@ -61,6 +82,7 @@ export function keyState(key: unknown, name = "key"): KeyState {
   if (state === undefined) {
     throw new TypeError(`"${name}" expected a RoomKey from generateAesGcmKey or importAesGcmKeyFromBase64, got ${describeValue(key)}`);
   }
+  if (state.cipher.destroyed) throw new E2eeError("INVALID_KEY", `"${name}" was destroyed`);
   return state;
 }
 
@@ -68,6 +90,12 @@ export function keyState(key: unknown, name = "key"): KeyState {
 export function keyCommitment(state: KeyState): Uint8Array {
   state.commitment ??= hmac(sha256, state.bytes, asciiBytes(KEY_COMMITMENT_LABEL));
   return state.commitment;
+}
+
+/** @internal The key commitment as it appears in envelopes (base64url), computed once per key. */
+export function keyCommitmentText(state: KeyState): string {
+  state.commitmentText ??= base64urlEncode(keyCommitment(state));
+  return state.commitmentText;
 }
 
 /** `true` when `value` is a {@link RoomKey} of this package. */

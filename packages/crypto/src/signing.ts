@@ -1,12 +1,17 @@
 /**
- * Ed25519 (RFC 8032) signatures over canonical byte strings, from noble's audited curves.
- * Verification is strict (`zip215: false`): non-canonical encodings and malleable signatures are
- * refused, so one message has one valid signature per key (SUF-CMA).
+ * Ed25519 (RFC 8032) signatures over canonical byte strings, from noble's audited curves, or
+ * `node:crypto` where the runtime has it (native.ts). Signatures are deterministic, so both paths
+ * give the same bytes. Verification is strict (`zip215: false` in noble): non-canonical
+ * encodings and malleable signatures are refused, so one message has one valid signature per
+ * key (SUF-CMA). Before OpenSSL verifies, the public key passes noble's strict decoding and
+ * small-order check (cached per key), so the native path accepts no key that noble refuses; on
+ * every Wycheproof case the two paths agree (native.test.ts).
  *
  * @module
  */
 import { ed25519 } from "@noble/curves/ed25519.js";
 import { randomBytes } from "./bytes";
+import { nativeNodeCrypto, nodeEd25519PrivateKey, nodeEd25519PublicKey, nodeRawPublicKey } from "./native";
 
 /** Ed25519 secret key (seed) size. */
 export const SIGNING_SECRET_KEY_BYTES = 32;
@@ -20,12 +25,17 @@ export function generateSigningSecretKey(): Uint8Array {
 
 /** The public key of an Ed25519 seed. */
 export function signingPublicKey(secretKey: Uint8Array): Uint8Array {
-  return ed25519.getPublicKey(secretKey);
+  const node = nativeNodeCrypto();
+  if (node === undefined) return ed25519.getPublicKey(secretKey);
+  return nodeRawPublicKey(node, nodeEd25519PrivateKey(node, secretKey));
 }
 
 /** Signs `message` (RFC 8032 §5.1.6; deterministic). */
 export function sign(secretKey: Uint8Array, message: Uint8Array): Uint8Array {
-  return ed25519.sign(message, secretKey);
+  const node = nativeNodeCrypto();
+  if (node === undefined) return ed25519.sign(message, secretKey);
+  const signature = node.sign(null, message, nodeEd25519PrivateKey(node, secretKey));
+  return new Uint8Array(signature.buffer, signature.byteOffset, signature.byteLength);
 }
 
 /**
@@ -38,8 +48,32 @@ export function verify(signature: Uint8Array, message: Uint8Array, publicKey: Ui
   if (!(signature instanceof Uint8Array) || !(publicKey instanceof Uint8Array) || !(message instanceof Uint8Array)) return false;
   if (signature.length !== SIGNATURE_BYTES || publicKey.length !== 32) return false;
   try {
-    return ed25519.verify(signature, message, publicKey, { zip215: false });
+    const node = nativeNodeCrypto();
+    if (node === undefined) return ed25519.verify(signature, message, publicKey, { zip215: false });
+    if (!isStrictPublicKey(publicKey)) return false;
+    return node.verify(null, message, nodeEd25519PublicKey(node, publicKey), signature);
   } catch {
     return false;
   }
+}
+
+/** Public keys that passed {@link isStrictPublicKey}, as hex; bounded, oldest out first. */
+const strictPublicKeys = new Set<string>();
+const STRICT_PUBLIC_KEY_CACHE_SIZE = 10_000;
+
+/** noble's strict decoding (canonical y, on the curve) and no small-order point. */
+function isStrictPublicKey(publicKey: Uint8Array): boolean {
+  let id = "";
+  for (let i = 0; i < publicKey.length; i++) id += (publicKey[i]! | 0x100).toString(16).slice(1);
+  if (strictPublicKeys.has(id)) return true;
+  let valid: boolean;
+  try {
+    valid = !ed25519.Point.fromBytes(publicKey, false).isSmallOrder();
+  } catch {
+    valid = false;
+  }
+  if (!valid) return false;
+  if (strictPublicKeys.size >= STRICT_PUBLIC_KEY_CACHE_SIZE) strictPublicKeys.delete(strictPublicKeys.values().next().value!);
+  strictPublicKeys.add(id);
+  return true;
 }

@@ -1,5 +1,6 @@
 /**
- * XAES-256-GCM (C2SP, https://c2sp.org/XAES-256-GCM), composed from noble's audited AES.
+ * XAES-256-GCM (C2SP, https://c2sp.org/XAES-256-GCM), composed from noble's audited AES, with
+ * native AES where the runtime has it (native.ts).
  *
  * XAES-256-GCM extends AES-256-GCM to 192-bit nonces by deriving a fresh AES-256-GCM key for
  * every nonce, so random nonces are safe for an effectively unlimited number of messages per key
@@ -19,9 +20,19 @@
  * The derivation is SP 800-108r1 counter-mode KDF with CMAC-AES-256; tests check Kx against
  * noble's own CMAC (xaes-256-gcm.test.ts, and the independent vector generator).
  *
+ * Three implementations of the same bytes, chosen per call:
+ * - `node:crypto` when the runtime has it: one AES-256-ECB context per key derives every Kx
+ *   (ECB is stateless across blocks, so the context is reused), and one AES-256-GCM context per
+ *   message;
+ * - WebCrypto AES-GCM for large messages in `sealAsync`/`openAsync` when `node:crypto` is absent
+ *   (Kx is derived with noble);
+ * - noble otherwise, and always when native crypto is switched off.
+ *
  * @module
  */
 import { ecb, gcm } from "@noble/ciphers/aes.js";
+import { E2eeError } from "@domvia/e2ee-envelope";
+import { WEBCRYPTO_MIN_BYTES, nativeNodeCrypto, nativeSubtle, type NodeCipher, type NodeCrypto } from "./native";
 
 /** Key size in bytes. */
 export const XAES_KEY_BYTES = 32;
@@ -31,31 +42,22 @@ export const XAES_NONCE_BYTES = 24;
 export const XAES_TAG_BYTES = 16;
 
 const BLOCK_ENCRYPT_OPTIONS = Object.freeze({ disablePadding: true });
+const GCM_OPTIONS = Object.freeze({ authTagLength: XAES_TAG_BYTES });
 
 /**
- * The per-key part of XAES-256-GCM: holds K and the cached subkey K1. Not exported from the
- * package; room keys own one each.
+ * The per-key part of XAES-256-GCM: holds K and, once first used, the CMAC subkey K1 and (in
+ * Node) the AES-256-ECB context. Not exported from the package; room keys own one each.
  */
 export class XaesKey {
   readonly #key: Uint8Array;
-  readonly #k1: Uint8Array;
+  #k1: Uint8Array | undefined;
+  #nodeEcb: NodeCipher | undefined;
+  #destroyed = false;
 
   /** @param key - 32 bytes; the instance keeps a reference, not a copy. */
   constructor(key: Uint8Array) {
     if (key.length !== XAES_KEY_BYTES) throw new RangeError(`"key" expected 32 bytes, got ${key.length}`);
     this.#key = key;
-    const l = ecb(key, BLOCK_ENCRYPT_OPTIONS).encrypt(new Uint8Array(16));
-    const k1 = new Uint8Array(16);
-    // Doubling in GF(2^128), big-endian, as in CMAC subkey generation (SP 800-38B §6.1).
-    let carry = 0;
-    for (let i = 15; i >= 0; i--) {
-      const byte = l[i]!;
-      k1[i] = ((byte << 1) | carry) & 0xff;
-      carry = byte >>> 7;
-    }
-    k1[15]! ^= 0x87 & -carry;
-    l.fill(0);
-    this.#k1 = k1;
   }
 
   /**
@@ -64,6 +66,9 @@ export class XaesKey {
    */
   deriveMessageKey(nonce: Uint8Array): Uint8Array {
     checkNonce(nonce);
+    if (this.#destroyed) throw new E2eeError("INVALID_KEY", "the room key was destroyed");
+    const node = nativeNodeCrypto();
+    const k1 = (this.#k1 ??= this.#subkey(node));
     const blocks = new Uint8Array(32);
     blocks[1] = 0x01;
     blocks[2] = 0x58; // "X"
@@ -74,10 +79,10 @@ export class XaesKey {
       blocks[20 + i] = nonce[i]!;
     }
     for (let i = 0; i < 16; i++) {
-      blocks[i]! ^= this.#k1[i]!;
-      blocks[16 + i]! ^= this.#k1[i]!;
+      blocks[i]! ^= k1[i]!;
+      blocks[16 + i]! ^= k1[i]!;
     }
-    const messageKey = ecb(this.#key, BLOCK_ENCRYPT_OPTIONS).encrypt(blocks);
+    const messageKey = this.#encryptBlocks(node, blocks);
     blocks.fill(0);
     return messageKey;
   }
@@ -87,26 +92,134 @@ export class XaesKey {
    * @throws RangeError when the nonce is not 24 bytes.
    */
   seal(nonce: Uint8Array, plaintext: Uint8Array, additionalData: Uint8Array): Uint8Array {
+    const node = nativeNodeCrypto();
     const messageKey = this.deriveMessageKey(nonce);
     try {
-      return gcm(messageKey, nonce.subarray(12, 24), additionalData).encrypt(plaintext);
+      return node === undefined
+        ? gcm(messageKey, nonce.subarray(12, 24), additionalData).encrypt(plaintext)
+        : nodeSeal(node, messageKey, nonce.subarray(12, 24), plaintext, additionalData);
     } finally {
       messageKey.fill(0);
     }
   }
 
   /**
-   * Decrypts ciphertext || tag; throws (noble's error) when authentication fails.
+   * Decrypts ciphertext || tag; throws when authentication fails, and then returns no bytes.
    * Callers map every failure to one opaque error.
    */
   open(nonce: Uint8Array, sealed: Uint8Array, additionalData: Uint8Array): Uint8Array {
+    if (sealed.length < XAES_TAG_BYTES) throw new Error("sealed message shorter than its tag");
+    const node = nativeNodeCrypto();
     const messageKey = this.deriveMessageKey(nonce);
     try {
-      return gcm(messageKey, nonce.subarray(12, 24), additionalData).decrypt(sealed);
+      return node === undefined
+        ? gcm(messageKey, nonce.subarray(12, 24), additionalData).decrypt(sealed)
+        : nodeOpen(node, messageKey, nonce.subarray(12, 24), sealed, additionalData);
     } finally {
       messageKey.fill(0);
     }
   }
+
+  /** {@link XaesKey.seal}, using WebCrypto for large messages where `node:crypto` is absent. */
+  async sealAsync(nonce: Uint8Array, plaintext: Uint8Array, additionalData: Uint8Array): Promise<Uint8Array> {
+    const subtle = plaintext.length >= WEBCRYPTO_MIN_BYTES && nativeNodeCrypto() === undefined ? nativeSubtle() : undefined;
+    if (subtle === undefined) return this.seal(nonce, plaintext, additionalData);
+    const messageKey = this.deriveMessageKey(nonce);
+    try {
+      const key = await subtle.importKey("raw", messageKey, "AES-GCM", false, ["encrypt"]);
+      const params = { name: "AES-GCM", iv: nonce.slice(12, 24), additionalData, tagLength: 128 } as const;
+      return new Uint8Array(await subtle.encrypt(params, key, plaintext));
+    } finally {
+      messageKey.fill(0);
+    }
+  }
+
+  /** {@link XaesKey.open}, using WebCrypto for large messages where `node:crypto` is absent. */
+  async openAsync(nonce: Uint8Array, sealed: Uint8Array, additionalData: Uint8Array): Promise<Uint8Array> {
+    const subtle =
+      sealed.length >= WEBCRYPTO_MIN_BYTES + XAES_TAG_BYTES && nativeNodeCrypto() === undefined ? nativeSubtle() : undefined;
+    if (subtle === undefined) return this.open(nonce, sealed, additionalData);
+    const messageKey = this.deriveMessageKey(nonce);
+    try {
+      const key = await subtle.importKey("raw", messageKey, "AES-GCM", false, ["decrypt"]);
+      const params = { name: "AES-GCM", iv: nonce.slice(12, 24), additionalData, tagLength: 128 } as const;
+      return new Uint8Array(await subtle.decrypt(params, key, sealed));
+    } finally {
+      messageKey.fill(0);
+    }
+  }
+
+  /** Zeroes K and K1 and drops the native context; every later use throws `INVALID_KEY`. */
+  destroy(): void {
+    this.#destroyed = true;
+    this.#key.fill(0);
+    this.#k1?.fill(0);
+    this.#k1 = undefined;
+    this.#nodeEcb = undefined;
+  }
+
+  /** `true` after {@link XaesKey.destroy}. */
+  get destroyed(): boolean {
+    return this.#destroyed;
+  }
+
+  #subkey(node: NodeCrypto | undefined): Uint8Array {
+    const l = this.#encryptBlocks(node, new Uint8Array(16));
+    const k1 = new Uint8Array(16);
+    // Doubling in GF(2^128), big-endian, as in CMAC subkey generation (SP 800-38B §6.1).
+    let carry = 0;
+    for (let i = 15; i >= 0; i--) {
+      const byte = l[i]!;
+      k1[i] = ((byte << 1) | carry) & 0xff;
+      carry = byte >>> 7;
+    }
+    k1[15]! ^= 0x87 & -carry;
+    l.fill(0);
+    return k1;
+  }
+
+  // AES-256 encryption of whole blocks under K (ECB, no padding).
+  #encryptBlocks(node: NodeCrypto | undefined, blocks: Uint8Array): Uint8Array {
+    if (node === undefined) return ecb(this.#key, BLOCK_ENCRYPT_OPTIONS).encrypt(blocks);
+    if (this.#nodeEcb === undefined) {
+      const context = node.createCipheriv("aes-256-ecb", this.#key, null);
+      context.setAutoPadding(false);
+      this.#nodeEcb = context;
+    }
+    return plain(this.#nodeEcb.update(blocks));
+  }
+}
+
+function nodeSeal(node: NodeCrypto, key: Uint8Array, iv: Uint8Array, plaintext: Uint8Array, additionalData: Uint8Array): Uint8Array {
+  const cipher = node.createCipheriv("aes-256-gcm", key, iv, GCM_OPTIONS);
+  cipher.setAAD(additionalData);
+  const body = cipher.update(plaintext);
+  const rest = cipher.final(); // empty for GCM
+  const out = new Uint8Array(body.length + rest.length + XAES_TAG_BYTES);
+  out.set(body);
+  out.set(rest, body.length);
+  out.set(cipher.getAuthTag(), body.length + rest.length);
+  return out;
+}
+
+function nodeOpen(node: NodeCrypto, key: Uint8Array, iv: Uint8Array, sealed: Uint8Array, additionalData: Uint8Array): Uint8Array {
+  const split = sealed.length - XAES_TAG_BYTES;
+  const decipher = node.createDecipheriv("aes-256-gcm", key, iv, GCM_OPTIONS);
+  decipher.setAAD(additionalData);
+  decipher.setAuthTag(sealed.subarray(split));
+  const plaintext = decipher.update(sealed.subarray(0, split));
+  try {
+    decipher.final(); // throws when the tag does not verify
+  } catch (error) {
+    plaintext.fill(0); // unauthenticated: never returned
+    throw error;
+  }
+  return plain(plaintext);
+}
+
+// node:crypto returns Buffers; callers get a plain Uint8Array view of the same memory.
+function plain(bytes: Uint8Array): Uint8Array {
+  return new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength);
 }
 
 function checkNonce(nonce: Uint8Array): void {

@@ -28,6 +28,9 @@ export {
   type PaddingMode,
 } from "@domvia/e2ee-crypto";
 
+// Native acceleration: on by default where the runtime has it; same bytes as noble.
+export { setNativeCrypto, getNativeCrypto, type NativeCryptoMode, type NativeCryptoInfo } from "@domvia/e2ee-crypto";
+
 // Key lifecycle: devices, keyrings, sharing, rotation, backup, recovery, lost devices.
 export {
   DEFAULT_ROTATION_POLICY,

@@ -1,0 +1,314 @@
+/**
+ * Native acceleration produces the same bytes as noble. Every path is cross-checked against
+ * noble on random inputs: node:crypto AES (XAES subkeys and GCM), WebCrypto AES-GCM for large
+ * messages, node:crypto X25519 and Ed25519, and OpenSSL's Ed25519 verification against noble's
+ * strict one on all of Wycheproof. (The whole crypto suite, vectors included, also runs a second
+ * time with native crypto off: the "noble" project in vitest.config.ts.)
+ */
+import { existsSync, readFileSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { ed25519, x25519 } from "@noble/curves/ed25519.js";
+import { bytesToHex, hexToBytes } from "@noble/hashes/utils.js";
+import fc from "fast-check";
+import { afterEach, beforeAll, describe, expect, it } from "vitest";
+import { decryptChatJson, encryptChatJson } from "./chat";
+import { hpkeOpen, hpkeSeal } from "./hpke";
+import {
+  WEBCRYPTO_MIN_BYTES,
+  acceptNodeCrypto,
+  getNativeCrypto,
+  nativeNodeCrypto,
+  setNativeBackendsForTesting,
+  setNativeCrypto,
+  type NodeCrypto,
+} from "./native";
+import { generateRoomKeySync } from "./room-key";
+import { sign, signingPublicKey, verify } from "./signing";
+import { XaesKey } from "./xaes-256-gcm";
+import { x25519PublicKey, x25519SharedSecret } from "./x25519";
+
+const WYCHEPROOF = join(dirname(fileURLToPath(import.meta.url)), "../../../../shared/vectors/wycheproof");
+
+/** Runs `run` on the noble path, then restores automatic selection. */
+function withNoble<T>(run: () => T): T {
+  setNativeCrypto("off");
+  try {
+    return run();
+  } finally {
+    setNativeCrypto("auto");
+  }
+}
+
+afterEach(() => {
+  setNativeCrypto("auto");
+  setNativeBackendsForTesting({ node: null, subtle: null });
+});
+
+beforeAll(() => {
+  // This file compares paths, so it needs both, whatever project runs it.
+  setNativeCrypto("auto");
+  expect(nativeNodeCrypto(), "Node must offer node:crypto to this test").toBeDefined();
+});
+
+const bytes = (min: number, max: number): fc.Arbitrary<Uint8Array> => fc.uint8Array({ minLength: min, maxLength: max });
+
+describe("mode switch", () => {
+  it("reports node:crypto in Node, noble when switched off", () => {
+    expect(getNativeCrypto()).toEqual({
+      mode: "auto",
+      aesGcm: "node:crypto",
+      largeAesGcm: "node:crypto",
+      x25519: "node:crypto",
+      ed25519: "node:crypto",
+    });
+    setNativeCrypto("off");
+    expect(getNativeCrypto()).toEqual({ mode: "off", aesGcm: "noble", largeAesGcm: "noble", x25519: "noble", ed25519: "noble" });
+  });
+
+  it("reports WebCrypto for large messages where node:crypto is missing (a browser)", () => {
+    setNativeBackendsForTesting({ node: undefined });
+    expect(getNativeCrypto()).toMatchObject({ aesGcm: "noble", largeAesGcm: "webcrypto", x25519: "noble", ed25519: "noble" });
+    setNativeBackendsForTesting({ subtle: undefined });
+    expect(getNativeCrypto().largeAesGcm).toBe("noble");
+  });
+
+  it("refuses other modes with a TypeError", () => {
+    for (const bad of ["on", "", undefined, 1, true]) {
+      expect(() => setNativeCrypto(bad as never)).toThrow(TypeError);
+    }
+    expect(getNativeCrypto().mode).toBe("auto");
+  });
+
+  it("does not trust a node:crypto that fails the known-answer tests", () => {
+    const real = nativeNodeCrypto()!;
+    expect(acceptNodeCrypto(real)).toBe(real);
+    // Wrong AES-GCM output: the tag is altered.
+    const wrongTag: NodeCrypto = {
+      ...real,
+      createCipheriv: (...args: Parameters<NodeCrypto["createCipheriv"]>) => {
+        const cipher = real.createCipheriv(...args);
+        return Object.assign(Object.create(cipher) as typeof cipher, {
+          getAuthTag: () => cipher.getAuthTag().map((byte) => byte ^ 1),
+        });
+      },
+    };
+    expect(acceptNodeCrypto(wrongTag)).toBeUndefined();
+    // Wrong X25519, wrong Ed25519, missing functions, throwing functions, not an object.
+    expect(acceptNodeCrypto({ ...real, diffieHellman: () => new Uint8Array(32) })).toBeUndefined();
+    expect(acceptNodeCrypto({ ...real, sign: () => new Uint8Array(64) })).toBeUndefined();
+    expect(acceptNodeCrypto({ ...real, verify: undefined })).toBeUndefined();
+    expect(
+      acceptNodeCrypto({
+        ...real,
+        createPrivateKey: () => {
+          throw new Error("unsupported");
+        },
+      }),
+    ).toBeUndefined();
+    expect(acceptNodeCrypto(undefined)).toBeUndefined();
+    expect(acceptNodeCrypto("node:crypto")).toBeUndefined();
+  });
+});
+
+describe("XAES-256-GCM: node:crypto and noble give the same bytes", () => {
+  it("seals identically and each opens the other's output, on random inputs", () => {
+    fc.assert(
+      fc.property(bytes(32, 32), bytes(24, 24), bytes(0, 600), bytes(0, 80), (key, nonce, plaintext, ad) => {
+        const native = new XaesKey(key.slice()).seal(nonce, plaintext, ad);
+        const noble = withNoble(() => new XaesKey(key.slice()).seal(nonce, plaintext, ad));
+        expect(bytesToHex(native)).toBe(bytesToHex(noble));
+        expect(bytesToHex(new XaesKey(key.slice()).open(nonce, noble, ad))).toBe(bytesToHex(plaintext));
+        expect(bytesToHex(withNoble(() => new XaesKey(key.slice()).open(nonce, native, ad)))).toBe(bytesToHex(plaintext));
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it("derives the same message keys, including across many nonces on one key (one reused ECB context)", () => {
+    const key = generateKeyBytes();
+    const native = new XaesKey(key.slice());
+    const noble = new XaesKey(key.slice());
+    for (let i = 0; i < 200; i++) {
+      const nonce = crypto.getRandomValues(new Uint8Array(24));
+      expect(bytesToHex(native.deriveMessageKey(nonce))).toBe(bytesToHex(withNoble(() => noble.deriveMessageKey(nonce))));
+    }
+  });
+
+  it("refuses every single-bit change on the node:crypto path and returns no bytes", () => {
+    const key = new XaesKey(generateKeyBytes());
+    const nonce = crypto.getRandomValues(new Uint8Array(24));
+    const ad = new TextEncoder().encode("associated");
+    const sealed = key.seal(nonce, new TextEncoder().encode("a short secret"), ad);
+    for (let bit = 0; bit < sealed.length * 8; bit++) {
+      const changed = sealed.slice();
+      changed[bit >>> 3]! ^= 1 << (bit & 7);
+      expect(() => key.open(nonce, changed, ad), `bit ${bit}`).toThrow();
+    }
+    expect(() => key.open(nonce, sealed.subarray(0, 15), ad)).toThrow();
+  });
+
+  it("returns plain Uint8Arrays, never Node Buffers (whose slice() shares memory)", () => {
+    const key = new XaesKey(generateKeyBytes());
+    const nonce = crypto.getRandomValues(new Uint8Array(24));
+    const sealed = key.seal(nonce, new Uint8Array(40), new Uint8Array(0));
+    const opened = key.open(nonce, sealed, new Uint8Array(0));
+    for (const value of [sealed, opened, key.deriveMessageKey(nonce), x25519PublicKey(generateKeyBytes()), sign(generateKeyBytes(), opened)]) {
+      expect(Object.getPrototypeOf(value)).toBe(Uint8Array.prototype);
+    }
+  });
+});
+
+describe("XAES-256-GCM: WebCrypto for large messages gives the same bytes", () => {
+  it("seals and opens with WebCrypto from the threshold up, identical to noble", async () => {
+    setNativeBackendsForTesting({ node: undefined });
+    let webCryptoCalls = 0;
+    const subtle = globalThis.crypto.subtle;
+    setNativeBackendsForTesting({
+      subtle: {
+        importKey: (...args) => subtle.importKey(...(args as Parameters<typeof subtle.importKey>)),
+        encrypt: (...args) => {
+          webCryptoCalls++;
+          return subtle.encrypt(...(args as Parameters<typeof subtle.encrypt>));
+        },
+        decrypt: (...args) => {
+          webCryptoCalls++;
+          return subtle.decrypt(...(args as Parameters<typeof subtle.decrypt>));
+        },
+      },
+    });
+    for (const length of [WEBCRYPTO_MIN_BYTES - 1, WEBCRYPTO_MIN_BYTES, WEBCRYPTO_MIN_BYTES + 17, 70_000]) {
+      const key = generateKeyBytes();
+      const nonce = crypto.getRandomValues(new Uint8Array(24));
+      const plaintext = new Uint8Array(length).map((_, i) => (i * 31) & 0xff);
+      const ad = new TextEncoder().encode(`length ${length}`);
+      const before = webCryptoCalls;
+      const sealed = await new XaesKey(key.slice()).sealAsync(nonce, plaintext, ad);
+      const noble = withNoble(() => new XaesKey(key.slice()).seal(nonce, plaintext, ad));
+      expect(bytesToHex(sealed)).toBe(bytesToHex(noble));
+      expect(bytesToHex(await new XaesKey(key.slice()).openAsync(nonce, noble, ad))).toBe(bytesToHex(plaintext));
+      expect(webCryptoCalls - before).toBe(length >= WEBCRYPTO_MIN_BYTES ? 2 : 0);
+      const changed = sealed.slice();
+      changed[length >>> 1]! ^= 0x40;
+      await expect(new XaesKey(key.slice()).openAsync(nonce, changed, ad)).rejects.toThrow();
+    }
+  });
+
+  it("round-trips a large chat message through the public API on the browser path", async () => {
+    setNativeBackendsForTesting({ node: undefined });
+    const key = generateRoomKeySync();
+    const context = { roomId: "room-42", messageId: "msg-1", keyId: "room-42-v1", keyVersion: 1 };
+    const value = { body: "é".repeat(20_000), n: 1 };
+    const envelope = await encryptChatJson(value, key, context);
+    expect(await decryptChatJson(envelope, key, context)).toEqual(value);
+    setNativeBackendsForTesting({ node: null });
+    expect(await decryptChatJson(envelope, key, context)).toEqual(value); // Node opens the browser's
+  });
+});
+
+describe("X25519: node:crypto and noble give the same bytes", () => {
+  it("derives the same public keys and shared secrets on random keys", () => {
+    fc.assert(
+      fc.property(bytes(32, 32), bytes(32, 32), (a, b) => {
+        const publicA = x25519PublicKey(a);
+        const publicB = x25519PublicKey(b);
+        expect(bytesToHex(publicA)).toBe(bytesToHex(x25519.getPublicKey(a)));
+        expect(bytesToHex(x25519SharedSecret(a, publicB))).toBe(bytesToHex(x25519.getSharedSecret(a, publicB)));
+      }),
+      { numRuns: 100 },
+    );
+  });
+
+  it("agrees with noble on every Wycheproof x25519 case (a rejection on one is a rejection on both)", (context) => {
+    const file = join(WYCHEPROOF, "x25519_test.json");
+    if (!existsSync(file)) return context.skip(`Wycheproof vectors not found at ${WYCHEPROOF}`);
+    const suite = JSON.parse(readFileSync(file, "utf8")) as {
+      testGroups: { tests: { tcId: number; private: string; public: string; shared: string }[] }[];
+    };
+    const outcome = (run: () => Uint8Array): string => {
+      try {
+        const shared = bytesToHex(run());
+        return /^0+$/.test(shared) ? "rejected" : shared;
+      } catch {
+        return "rejected";
+      }
+    };
+    let cases = 0;
+    for (const group of suite.testGroups) {
+      for (const test of group.tests) {
+        const [secret, publicKey] = [hexToBytes(test.private), hexToBytes(test.public)];
+        const native = outcome(() => x25519SharedSecret(secret, publicKey));
+        expect(native, `tcId ${test.tcId}`).toBe(withNoble(() => outcome(() => x25519SharedSecret(secret, publicKey))));
+        cases++;
+      }
+    }
+    expect(cases).toBeGreaterThan(500);
+  });
+
+  it("HPKE seals on one path and opens on the other", () => {
+    const recipientSecret = generateKeyBytes();
+    const recipientPublicKey = x25519PublicKey(recipientSecret);
+    const info = new TextEncoder().encode("info");
+    const aad = new TextEncoder().encode("aad");
+    const plaintext = new TextEncoder().encode("a room key");
+    const native = hpkeSeal({ recipientPublicKey, info, aad, plaintext });
+    expect(bytesToHex(withNoble(() => hpkeOpen({ recipientSecretKey: recipientSecret, enc: native.enc, info, aad, ciphertext: native.ciphertext })))).toBe(
+      bytesToHex(plaintext),
+    );
+    const noble = withNoble(() => hpkeSeal({ recipientPublicKey, info, aad, plaintext }));
+    expect(bytesToHex(hpkeOpen({ recipientSecretKey: recipientSecret, enc: noble.enc, info, aad, ciphertext: noble.ciphertext }))).toBe(
+      bytesToHex(plaintext),
+    );
+  });
+});
+
+describe("Ed25519: node:crypto and noble give the same bytes and verdicts", () => {
+  it("derives the same public keys and signatures (deterministic) on random seeds and messages", () => {
+    fc.assert(
+      fc.property(bytes(32, 32), bytes(0, 300), (seed, message) => {
+        expect(bytesToHex(signingPublicKey(seed))).toBe(bytesToHex(ed25519.getPublicKey(seed)));
+        const signature = sign(seed, message);
+        expect(bytesToHex(signature)).toBe(bytesToHex(ed25519.sign(message, seed)));
+        expect(verify(signature, message, ed25519.getPublicKey(seed))).toBe(true);
+      }),
+      { numRuns: 100 },
+    );
+  });
+
+  it("verifies exactly as noble's strict mode on every Wycheproof ed25519 case", (context) => {
+    const file = join(WYCHEPROOF, "ed25519_test.json");
+    if (!existsSync(file)) return context.skip(`Wycheproof vectors not found at ${WYCHEPROOF}`);
+    const suite = JSON.parse(readFileSync(file, "utf8")) as {
+      testGroups: { publicKey: { pk: string }; tests: { tcId: number; msg: string; sig: string; result: string }[] }[];
+    };
+    let cases = 0;
+    for (const group of suite.testGroups) {
+      const publicKey = hexToBytes(group.publicKey.pk);
+      for (const test of group.tests) {
+        const [message, signature] = [hexToBytes(test.msg), hexToBytes(test.sig)];
+        const native = verify(signature, message, publicKey);
+        expect(native, `tcId ${test.tcId}`).toBe(withNoble(() => verify(signature, message, publicKey)));
+        expect(native, `tcId ${test.tcId}`).toBe(test.result === "valid");
+        cases++;
+      }
+    }
+    expect(cases).toBeGreaterThan(100);
+  });
+
+  it("refuses small-order and non-canonical public keys on the native path, as noble does", () => {
+    const message = new Uint8Array(8);
+    const signature = new Uint8Array(64);
+    const identity = new Uint8Array(32);
+    identity[0] = 1; // the neutral point: small order
+    const nonCanonical = new Uint8Array(32).fill(0xff);
+    nonCanonical[31] = 0x7f; // y = 2^255 − 1 ≥ p
+    for (const key of [identity, nonCanonical]) {
+      expect(verify(signature, message, key)).toBe(false);
+      expect(withNoble(() => verify(signature, message, key))).toBe(false);
+    }
+  });
+});
+
+function generateKeyBytes(): Uint8Array {
+  return crypto.getRandomValues(new Uint8Array(32));
+}

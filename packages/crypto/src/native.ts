@@ -1,0 +1,265 @@
+/**
+ * Native acceleration. noble is the reference and the default everywhere; where the runtime has
+ * a faster native implementation of the same primitive, the SDK uses it automatically:
+ *
+ * | primitive | native path | where | otherwise |
+ * | --- | --- | --- | --- |
+ * | AES-256 (XAES subkeys) and AES-256-GCM | `node:crypto` | Node, Bun, Deno | noble |
+ * | AES-256-GCM of large messages | WebCrypto (`crypto.subtle`) | browsers, React Native with WebCrypto | noble |
+ * | X25519, Ed25519 signing and verification | `node:crypto` | Node, Bun, Deno | noble |
+ *
+ * Every native path produces the same bytes as noble (tests cross-check each one on random
+ * inputs and on the vectors), and `setNativeCrypto("off")` forces noble everywhere.
+ *
+ * `node:crypto` is never imported statically: bundles for browsers and React Native contain no
+ * reference to it. It is looked up at run time through `process.getBuiltinModule` (Node 20.16+,
+ * Bun, Deno), and used only after a known-answer self-test passes.
+ *
+ * @module
+ */
+
+/** Whether native implementations may be used: `"auto"` (default) or `"off"` (noble only). */
+export type NativeCryptoMode = "auto" | "off";
+
+/** Which implementation each primitive uses now. */
+export interface NativeCryptoInfo {
+  /** The mode set by {@link setNativeCrypto}. */
+  readonly mode: NativeCryptoMode;
+  /** AES-256-GCM of chat messages (and the XAES-256-GCM subkey derivation). */
+  readonly aesGcm: "node:crypto" | "noble";
+  /** AES-256-GCM of messages of at least {@link WEBCRYPTO_MIN_BYTES} (async calls only). */
+  readonly largeAesGcm: "node:crypto" | "webcrypto" | "noble";
+  /** X25519 key agreement (key shares and backups). */
+  readonly x25519: "node:crypto" | "noble";
+  /** Ed25519 signing and verification. */
+  readonly ed25519: "node:crypto" | "noble";
+}
+
+/**
+ * Padded plaintexts from this size use WebCrypto AES-GCM when `node:crypto` is not available:
+ * below it, WebCrypto's per-call cost (two promises, a key import) exceeds noble's time.
+ */
+export const WEBCRYPTO_MIN_BYTES = 4096;
+
+// The parts of node:crypto the SDK uses, typed structurally: packages compile without Node types.
+/** @internal */
+export interface NodeCipher {
+  update(data: Uint8Array): Uint8Array;
+  final(): Uint8Array;
+  setAAD(data: Uint8Array): unknown;
+  getAuthTag(): Uint8Array;
+  setAutoPadding(enabled: boolean): unknown;
+}
+/** @internal */
+export interface NodeDecipher {
+  update(data: Uint8Array): Uint8Array;
+  final(): Uint8Array;
+  setAAD(data: Uint8Array): unknown;
+  setAuthTag(tag: Uint8Array): unknown;
+}
+/** @internal A node:crypto KeyObject, opaque here. */
+export interface NodeKeyObject {
+  export(options: { format: "der"; type: "spki" }): Uint8Array;
+}
+/** @internal */
+export interface NodeCrypto {
+  createCipheriv(algorithm: string, key: Uint8Array, iv: Uint8Array | null, options?: { authTagLength: number }): NodeCipher;
+  createDecipheriv(algorithm: string, key: Uint8Array, iv: Uint8Array | null, options?: { authTagLength: number }): NodeDecipher;
+  createPrivateKey(options: { key: Uint8Array; format: "der"; type: "pkcs8" }): NodeKeyObject;
+  createPublicKey(options: NodeKeyObject | { key: Uint8Array; format: "der"; type: "spki" }): NodeKeyObject;
+  diffieHellman(options: { privateKey: NodeKeyObject; publicKey: NodeKeyObject }): Uint8Array;
+  sign(algorithm: null, data: Uint8Array, key: NodeKeyObject): Uint8Array;
+  verify(algorithm: null, data: Uint8Array, key: NodeKeyObject, signature: Uint8Array): boolean;
+}
+
+/** @internal The WebCrypto subset used for large messages. */
+export interface WebCryptoSubtle {
+  importKey(format: "raw", key: Uint8Array, algorithm: "AES-GCM", extractable: false, usages: string[]): Promise<unknown>;
+  encrypt(algorithm: { name: "AES-GCM"; iv: Uint8Array; additionalData: Uint8Array; tagLength: 128 }, key: unknown, data: Uint8Array): Promise<ArrayBuffer>;
+  decrypt(algorithm: { name: "AES-GCM"; iv: Uint8Array; additionalData: Uint8Array; tagLength: 128 }, key: unknown, data: Uint8Array): Promise<ArrayBuffer>;
+}
+
+let mode: NativeCryptoMode = "auto";
+let nodeCrypto: NodeCrypto | undefined | null = null; // null: not looked up yet
+let subtle: WebCryptoSubtle | undefined | null = null;
+
+/**
+ * Chooses whether native implementations may be used. `"off"` forces the noble path everywhere:
+ * for reproducing an issue, for measuring what browsers without WebCrypto run, or for a platform
+ * whose native crypto you do not trust. Output is the same bytes either way.
+ *
+ * @example
+ * ```ts
+ * setNativeCrypto("off");
+ * setNativeCrypto("auto");
+ * ```
+ * @throws TypeError for another value.
+ */
+export function setNativeCrypto(newMode: NativeCryptoMode): void {
+  if (newMode !== "auto" && newMode !== "off") {
+    throw new TypeError(`"mode" expected "auto" or "off", got ${typeof newMode === "string" ? JSON.stringify(newMode) : typeof newMode}`);
+  }
+  mode = newMode;
+}
+
+/**
+ * Reports the mode and which implementation each primitive uses in this runtime.
+ *
+ * @example
+ * ```ts
+ * const { aesGcm } = getNativeCrypto(); // "node:crypto" in Node, "noble" in browsers
+ * ```
+ */
+export function getNativeCrypto(): NativeCryptoInfo {
+  const node = nativeNodeCrypto() !== undefined ? "node:crypto" : "noble";
+  const web = nativeSubtle() !== undefined ? "webcrypto" : "noble";
+  return Object.freeze({ mode, aesGcm: node, largeAesGcm: node === "node:crypto" ? node : web, x25519: node, ed25519: node });
+}
+
+/** @internal node:crypto when it may be used, else `undefined`. */
+export function nativeNodeCrypto(): NodeCrypto | undefined {
+  if (mode === "off") return undefined;
+  if (nodeCrypto === null) nodeCrypto = lookUpNodeCrypto();
+  return nodeCrypto;
+}
+
+/** @internal WebCrypto's `subtle` when it may be used for large messages, else `undefined`. */
+export function nativeSubtle(): WebCryptoSubtle | undefined {
+  if (mode === "off") return undefined;
+  if (subtle === null) subtle = lookUpSubtle();
+  return subtle;
+}
+
+/**
+ * @internal For tests: replace what the runtime offers (`undefined` simulates a runtime without
+ * it; `null` looks it up again).
+ */
+export function setNativeBackendsForTesting(backends: {
+  node?: NodeCrypto | undefined | null;
+  subtle?: WebCryptoSubtle | undefined | null;
+}): void {
+  if ("node" in backends) nodeCrypto = backends.node ?? (backends.node === null ? null : undefined);
+  if ("subtle" in backends) subtle = backends.subtle ?? (backends.subtle === null ? null : undefined);
+}
+
+function lookUpNodeCrypto(): NodeCrypto | undefined {
+  try {
+    const process = (globalThis as { process?: { getBuiltinModule?: (id: string) => unknown } }).process;
+    if (typeof process?.getBuiltinModule !== "function") return undefined;
+    return acceptNodeCrypto(process.getBuiltinModule("node:crypto"));
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * @internal `candidate` when it has every function the SDK uses and passes the known-answer
+ * tests of AES-256-GCM, X25519 and Ed25519; otherwise `undefined` (then noble is used).
+ */
+export function acceptNodeCrypto(candidate: unknown): NodeCrypto | undefined {
+  const needed = ["createCipheriv", "createDecipheriv", "createPrivateKey", "createPublicKey", "diffieHellman", "sign", "verify"] as const;
+  if (typeof candidate !== "object" || candidate === null) return undefined;
+  if (needed.some((name) => typeof (candidate as Partial<NodeCrypto>)[name] !== "function")) return undefined;
+  try {
+    return selfTest(candidate as NodeCrypto) ? (candidate as NodeCrypto) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function lookUpSubtle(): WebCryptoSubtle | undefined {
+  const candidate = (globalThis as { crypto?: { subtle?: Partial<WebCryptoSubtle> } }).crypto?.subtle;
+  if (candidate === undefined || candidate === null) return undefined;
+  return typeof candidate.importKey === "function" && typeof candidate.encrypt === "function" && typeof candidate.decrypt === "function"
+    ? (candidate as WebCryptoSubtle)
+    : undefined;
+}
+
+// NIST SP 800-38D test case 16 (AES-256, 96-bit IV, AAD): a known answer the runtime must
+// reproduce before the SDK trusts its AES-GCM. X25519 and Ed25519 are checked by the same
+// lookup through RFC 7748 §6.1 and RFC 8032 §7.1 test 1.
+const KAT = {
+  key: "feffe9928665731c6d6a8f9467308308feffe9928665731c6d6a8f9467308308",
+  iv: "cafebabefacedbaddecaf888",
+  aad: "feedfacedeadbeeffeedfacedeadbeefabaddad2",
+  plaintext:
+    "d9313225f88406e5a55909c5aff5269a86a7a9531534f7da2e4c303d8a318a721c3c0c95956809532fcf0e2449a6b525b16aedf5aa0de657ba637b39",
+  sealed:
+    "522dc1f099567d07f47f37a32a84427d643a8cdcbfe5c0c97598a2bd2555d1aa8cb08e48590dbb3da7b08b1056828838c5f61e6393ba7a0abcc9f662" +
+    "76fc6ece0f4e1768cddf8853bb2d551b",
+  aliceSecret: "77076d0a7318a57d3c16c17251b26645df4c2f87ebc0992ab177fba51db92c2a",
+  bobPublic: "de9edb7d7b7dc1b4d35b61c2ece435373f8343c85b78674dadfc7e146f882b4f",
+  shared: "4a5d9d5ba4ce2de1728e3bf480350f25e07e21c947d19e3376f09b3c1e161742",
+  edSecret: "9d61b19deffd5a60ba844af492ec2cc44449c5697b326919703bac031cae7f60",
+  edSignature:
+    "e5564300c360ac729086e2cc806e828a84877f1eb8e5d974d873e065224901555fb8821590a33bacc61e39701cf9b46bd25bf5f0595bbe24655141438e7a100b",
+} as const;
+
+function selfTest(candidate: NodeCrypto): boolean {
+  const bytes = (hex: string): Uint8Array => Uint8Array.from(hex.match(/../g)!, (pair) => Number.parseInt(pair, 16));
+  const same = (a: Uint8Array, b: Uint8Array): boolean => a.length === b.length && a.every((byte, i) => byte === b[i]);
+  const cipher = candidate.createCipheriv("aes-256-gcm", bytes(KAT.key), bytes(KAT.iv), { authTagLength: 16 });
+  cipher.setAAD(bytes(KAT.aad));
+  const body = cipher.update(bytes(KAT.plaintext));
+  const rest = cipher.final();
+  const sealed = new Uint8Array([...body, ...rest, ...cipher.getAuthTag()]);
+  if (!same(sealed, bytes(KAT.sealed))) return false;
+  const shared = candidate.diffieHellman({
+    privateKey: nodeX25519PrivateKey(candidate, bytes(KAT.aliceSecret)),
+    publicKey: nodeX25519PublicKey(candidate, bytes(KAT.bobPublic)),
+  });
+  if (!same(shared, bytes(KAT.shared))) return false;
+  const signature = candidate.sign(null, new Uint8Array(0), nodeEd25519PrivateKey(candidate, bytes(KAT.edSecret)));
+  return same(signature, bytes(KAT.edSignature));
+}
+
+// DER wrappers of raw RFC 8410 keys: fixed prefixes followed by the 32 key bytes.
+const PKCS8_X25519 = [0x30, 0x2e, 0x02, 0x01, 0x00, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x6e, 0x04, 0x22, 0x04, 0x20];
+const PKCS8_ED25519 = [0x30, 0x2e, 0x02, 0x01, 0x00, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x70, 0x04, 0x22, 0x04, 0x20];
+const SPKI_X25519 = [0x30, 0x2a, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x6e, 0x03, 0x21, 0x00];
+const SPKI_ED25519 = [0x30, 0x2a, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x70, 0x03, 0x21, 0x00];
+
+function der(prefix: readonly number[], key: Uint8Array): Uint8Array {
+  const out = new Uint8Array(prefix.length + key.length);
+  out.set(prefix);
+  out.set(key, prefix.length);
+  return out;
+}
+
+function withDer<T>(prefix: readonly number[], key: Uint8Array, use: (encoded: Uint8Array) => T): T {
+  const encoded = der(prefix, key);
+  try {
+    return use(encoded);
+  } finally {
+    encoded.fill(0);
+  }
+}
+
+/** @internal A node:crypto X25519 private key from 32 raw bytes (clamped by OpenSSL at use, as RFC 7748 says). */
+export function nodeX25519PrivateKey(node: NodeCrypto, secretKey: Uint8Array): NodeKeyObject {
+  return withDer(PKCS8_X25519, secretKey, (key) => node.createPrivateKey({ key, format: "der", type: "pkcs8" }));
+}
+
+/** @internal A node:crypto X25519 public key from its 32-byte u-coordinate. */
+export function nodeX25519PublicKey(node: NodeCrypto, publicKey: Uint8Array): NodeKeyObject {
+  return node.createPublicKey({ key: der(SPKI_X25519, publicKey), format: "der", type: "spki" });
+}
+
+/** @internal A node:crypto Ed25519 private key from its 32-byte seed. */
+export function nodeEd25519PrivateKey(node: NodeCrypto, seed: Uint8Array): NodeKeyObject {
+  return withDer(PKCS8_ED25519, seed, (key) => node.createPrivateKey({ key, format: "der", type: "pkcs8" }));
+}
+
+/** @internal A node:crypto Ed25519 public key from its 32-byte encoding. */
+export function nodeEd25519PublicKey(node: NodeCrypto, publicKey: Uint8Array): NodeKeyObject {
+  return node.createPublicKey({ key: der(SPKI_ED25519, publicKey), format: "der", type: "spki" });
+}
+
+/** @internal The raw 32-byte public key of a node:crypto X25519 or Ed25519 key object. */
+export function nodeRawPublicKey(node: NodeCrypto, key: NodeKeyObject): Uint8Array {
+  const spki = node.createPublicKey(key).export({ format: "der", type: "spki" });
+  // A plain Uint8Array copy: a Buffer's slice() is a view, which callers would not expect.
+  const raw = new Uint8Array(32);
+  raw.set(spki.subarray(spki.length - 32));
+  return raw;
+}

@@ -1,0 +1,30 @@
+/**
+ * X25519 (RFC 7748) for HPKE and device identities: noble's audited implementation, or
+ * `node:crypto` where the runtime has it (native.ts). Both give the same bytes; Wycheproof's
+ * x25519 cases are run against both paths (hpke.test.ts, native.test.ts).
+ *
+ * @module
+ */
+import { x25519 } from "@noble/curves/ed25519.js";
+import { nativeNodeCrypto, nodeRawPublicKey, nodeX25519PrivateKey, nodeX25519PublicKey } from "./native";
+
+/** The public key (u-coordinate) of a 32-byte secret key, clamped as RFC 7748 §5 says. */
+export function x25519PublicKey(secretKey: Uint8Array): Uint8Array {
+  const node = nativeNodeCrypto();
+  if (node === undefined) return x25519.getPublicKey(secretKey);
+  return nodeRawPublicKey(node, nodeX25519PrivateKey(node, secretKey));
+}
+
+/**
+ * X25519(secretKey, publicKey). Throws for low-order public keys: noble refuses them before its
+ * ladder; OpenSSL refuses their all-zero output. Callers also check for an all-zero result.
+ */
+export function x25519SharedSecret(secretKey: Uint8Array, publicKey: Uint8Array): Uint8Array {
+  const node = nativeNodeCrypto();
+  if (node === undefined) return x25519.getSharedSecret(secretKey, publicKey);
+  const shared = node.diffieHellman({
+    privateKey: nodeX25519PrivateKey(node, secretKey),
+    publicKey: nodeX25519PublicKey(node, publicKey),
+  });
+  return new Uint8Array(shared.buffer, shared.byteOffset, shared.byteLength);
+}
