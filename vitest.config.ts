@@ -24,6 +24,7 @@ export default defineConfig({
           include: ["packages/crypto/src/**/*.test.ts"],
           exclude: ["**/node_modules/**", "**/dist/**", "packages/crypto/src/native.test.ts"],
           setupFiles: ["test/support/noble-only.ts"],
+          env: { DOMVIA_EXPECTED_AES_GCM: "noble" },
         },
       },
     ],

@@ -40,7 +40,11 @@ vi.mock("./x25519", async (importOriginal) => {
   const real = await importOriginal<typeof import("./x25519")>();
   const x25519SharedSecret: typeof real.x25519SharedSecret = (secretKey, publicKey) =>
     dhOverride.forceAllZero ? new Uint8Array(32) : real.x25519SharedSecret(secretKey, publicKey);
-  return { ...real, x25519SharedSecret };
+  const x25519Exchange: typeof real.x25519Exchange = (secretKey, publicKey) => {
+    const exchange = real.x25519Exchange(secretKey, publicKey);
+    return dhOverride.forceAllZero ? { ...exchange, shared: new Uint8Array(32) } : exchange;
+  };
+  return { ...real, x25519SharedSecret, x25519Exchange };
 });
 
 const utf8 = (text: string): Uint8Array => new TextEncoder().encode(text);

@@ -40,7 +40,8 @@ import { expand, extract } from "@noble/hashes/hkdf.js";
 import { sha256 } from "@noble/hashes/sha2.js";
 import { concatBytes } from "@noble/hashes/utils.js";
 import { randomBytes } from "./bytes";
-import { x25519PublicKey, x25519SharedSecret } from "./x25519";
+import { nativeNodeCrypto, nodeAesGcmOpen, nodeAesGcmSeal } from "./native";
+import { x25519Exchange, x25519PublicKey, x25519SharedSecret } from "./x25519";
 import { describeValue } from "./room-key";
 
 /** The AEADs this module speaks (RFC 9180 §7.3). `"aes-256-gcm"` is the SDK's choice. */
@@ -306,7 +307,7 @@ export function hpkeSeal(input: HpkeSealInput): HpkeSealed {
   const { enc, context } = setupBaseS(input, aead);
   try {
     // §5.2 ContextS.Seal with seq = 0: nonce = base_nonce XOR I2OSP(0, Nn) = base_nonce.
-    const ciphertext = gcm(context.key, computeNonce(context.baseNonce, 0), input.aad).encrypt(input.plaintext);
+    const ciphertext = aeadSeal(context.key, computeNonce(context.baseNonce, 0), input.aad, input.plaintext);
     return { enc, ciphertext };
   } finally {
     wipeContext(context);
@@ -337,7 +338,7 @@ export function hpkeOpen(input: HpkeOpenInput): Uint8Array {
   const context = setupBaseR(input, aead);
   try {
     // §5.2 ContextR.Open with seq = 0. Every AEAD failure is one OpenError, no detail.
-    return gcm(context.key, computeNonce(context.baseNonce, 0), input.aad).decrypt(input.ciphertext);
+    return aeadOpen(context.key, computeNonce(context.baseNonce, 0), input.aad, input.ciphertext);
   } catch {
     throw new HpkeError("OPEN_FAILED");
   } finally {
@@ -451,8 +452,8 @@ export function encapsulate(
   const secretKeyE = ephemeralSecretKey ?? randomBytes(X25519_KEY_BYTES);
   try {
     // §7.1.4: the sender MUST validate pkR; dh() rejects low-order points and zero outputs.
-    const dhValue = dh(secretKeyE, recipientPublicKey);
-    const enc = x25519PublicKey(secretKeyE); // SerializePublicKey(pkE), §7.1.1: identity
+    // enc = SerializePublicKey(pkE) (§7.1.1: the identity), computed with the DH.
+    const { dhValue, enc } = ephemeralDh(secretKeyE, recipientPublicKey);
     const kemContext = concatBytes(enc, recipientPublicKey);
     const sharedSecret = extractAndExpand(dhValue, kemContext);
     dhValue.fill(0);
@@ -491,9 +492,24 @@ export function decapsulate(enc: Uint8Array, recipientSecretKey: Uint8Array, rec
  * does not depend on one library's choice.
  */
 function dh(secretKey: Uint8Array, publicKey: Uint8Array): Uint8Array {
+  return checkedDh(() => x25519SharedSecret(secretKey, publicKey));
+}
+
+/** {@link dh} with a fresh key, also returning that key's public key (one native import). */
+function ephemeralDh(secretKey: Uint8Array, publicKey: Uint8Array): { dhValue: Uint8Array; enc: Uint8Array } {
+  let enc: Uint8Array | undefined;
+  const dhValue = checkedDh(() => {
+    const exchange = x25519Exchange(secretKey, publicKey);
+    enc = exchange.ownPublicKey;
+    return exchange.shared;
+  });
+  return { dhValue, enc: enc! };
+}
+
+function checkedDh(run: () => Uint8Array): Uint8Array {
   let shared: Uint8Array;
   try {
-    shared = x25519SharedSecret(secretKey, publicKey);
+    shared = run();
   } catch {
     // Lengths were checked before, so the only failure left is a low-order point.
     throw new HpkeError("INVALID_PUBLIC_KEY");
@@ -649,6 +665,17 @@ function checkKey(name: string, value: unknown): asserts value is Uint8Array {
 /** A number is not secret: show it; anything else by type only. */
 function describeNumber(value: unknown): string {
   return typeof value === "number" ? String(value) : describeValue(value);
+}
+
+/** The context's AEAD (AES-128/256-GCM by key length): node:crypto where available, else noble. */
+function aeadSeal(key: Uint8Array, nonce: Uint8Array, aad: Uint8Array, plaintext: Uint8Array): Uint8Array {
+  const node = nativeNodeCrypto();
+  return node === undefined ? gcm(key, nonce, aad).encrypt(plaintext) : nodeAesGcmSeal(node, key, nonce, plaintext, aad);
+}
+
+function aeadOpen(key: Uint8Array, nonce: Uint8Array, aad: Uint8Array, ciphertext: Uint8Array): Uint8Array {
+  const node = nativeNodeCrypto();
+  return node === undefined ? gcm(key, nonce, aad).decrypt(ciphertext) : nodeAesGcmOpen(node, key, nonce, ciphertext, aad);
 }
 
 function checkAead(value: unknown): HpkeAead {

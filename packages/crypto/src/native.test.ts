@@ -9,6 +9,7 @@ import { existsSync, readFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { ed25519, x25519 } from "@noble/curves/ed25519.js";
+import { sha512 } from "@noble/hashes/sha2.js";
 import { bytesToHex, hexToBytes } from "@noble/hashes/utils.js";
 import fc from "fast-check";
 import { afterEach, beforeAll, describe, expect, it } from "vitest";
@@ -26,7 +27,7 @@ import {
 import { generateRoomKeySync } from "./room-key";
 import { sign, signingPublicKey, verify } from "./signing";
 import { XaesKey } from "./xaes-256-gcm";
-import { x25519PublicKey, x25519SharedSecret } from "./x25519";
+import { x25519Exchange, x25519PublicKey, x25519SharedSecret } from "./x25519";
 
 const WYCHEPROOF = join(dirname(fileURLToPath(import.meta.url)), "../../../../shared/vectors/wycheproof");
 
@@ -214,6 +215,9 @@ describe("X25519: node:crypto and noble give the same bytes", () => {
         const publicB = x25519PublicKey(b);
         expect(bytesToHex(publicA)).toBe(bytesToHex(x25519.getPublicKey(a)));
         expect(bytesToHex(x25519SharedSecret(a, publicB))).toBe(bytesToHex(x25519.getSharedSecret(a, publicB)));
+        const exchange = x25519Exchange(a, publicB);
+        expect(bytesToHex(exchange.shared)).toBe(bytesToHex(x25519.getSharedSecret(a, publicB)));
+        expect(bytesToHex(exchange.ownPublicKey)).toBe(bytesToHex(publicA));
       }),
       { numRuns: 100 },
     );
@@ -293,6 +297,31 @@ describe("Ed25519: node:crypto and noble give the same bytes and verdicts", () =
       }
     }
     expect(cases).toBeGreaterThan(100);
+  });
+
+  it("accepts, as noble's cofactored check does, a signature whose R has a small-order component", () => {
+    // SPEC.md §7.4 verifies [8][S]B = [8]R + [8][k]A. OpenSSL checks [S]B = R + [k]A, which such a
+    // signature fails; the native path must still give noble's verdict.
+    const seed = crypto.getRandomValues(new Uint8Array(32));
+    const { scalar, pointBytes } = ed25519.utils.getExtendedPublicKey(seed);
+    const order = ed25519.Point.Fn.ORDER;
+    const mod = (value: bigint): bigint => ((value % order) + order) % order;
+    const littleEndian = (value: Uint8Array): bigint => BigInt(`0x${bytesToHex(value.slice().reverse())}`);
+    const torsion = ed25519.Point.fromHex("c7176a703d4dd84fba3c0b760d10670f2a2053fa2c39ccc64ec7fd7792ac037a"); // order 8
+    expect(torsion.isSmallOrder()).toBe(true);
+    const message = new TextEncoder().encode("cofactored");
+    const r = mod(littleEndian(crypto.getRandomValues(new Uint8Array(64))));
+    const R = ed25519.Point.BASE.multiply(r).add(torsion).toBytes();
+    const k = mod(littleEndian(sha512(new Uint8Array([...R, ...pointBytes, ...message]))));
+    const S = mod(r + k * scalar);
+    const signature = new Uint8Array([...R, ...hexToBytes(S.toString(16).padStart(64, "0")).reverse()]);
+    const nodeVerdict = nativeNodeCrypto()!.verify(null, message, nativeNodeCrypto()!.createPublicKey({ key: { kty: "OKP", crv: "Ed25519", x: Buffer.from(pointBytes).toString("base64url") }, format: "jwk" }), signature);
+    expect(nodeVerdict, "OpenSSL alone refuses it (cofactorless)").toBe(false);
+    expect(withNoble(() => verify(signature, message, pointBytes))).toBe(true);
+    expect(verify(signature, message, pointBytes)).toBe(true);
+    const tampered = message.slice();
+    tampered[0]! ^= 1;
+    expect(verify(signature, tampered, pointBytes)).toBe(false);
   });
 
   it("refuses small-order and non-canonical public keys on the native path, as noble does", () => {

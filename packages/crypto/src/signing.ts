@@ -3,15 +3,15 @@
  * `node:crypto` where the runtime has it (native.ts). Signatures are deterministic, so both paths
  * give the same bytes. Verification is strict (`zip215: false` in noble): non-canonical
  * encodings and malleable signatures are refused, so one message has one valid signature per
- * key (SUF-CMA). Before OpenSSL verifies, the public key passes noble's strict decoding and
- * small-order check (cached per key), so the native path accepts no key that noble refuses; on
- * every Wycheproof case the two paths agree (native.test.ts).
+ * key (SUF-CMA). On the native path the public key first passes noble's strict decoding and
+ * small-order check (cached per key), and a signature OpenSSL refuses is checked again by noble,
+ * so both paths give noble's verdict on every input (native.test.ts).
  *
  * @module
  */
 import { ed25519 } from "@noble/curves/ed25519.js";
 import { randomBytes } from "./bytes";
-import { nativeNodeCrypto, nodeEd25519PrivateKey, nodeEd25519PublicKey, nodeRawPublicKey } from "./native";
+import { nativeNodeCrypto, nodeEd25519PrivateKey, nodeEd25519PublicKey, nodeRawPublicKey, type NodeKeyObject } from "./native";
 
 /** Ed25519 secret key (seed) size. */
 export const SIGNING_SECRET_KEY_BYTES = 32;
@@ -30,11 +30,28 @@ export function signingPublicKey(secretKey: Uint8Array): Uint8Array {
   return nodeRawPublicKey(node, nodeEd25519PrivateKey(node, secretKey));
 }
 
+/**
+ * node:crypto key objects of seeds that signed, keyed by the seed array itself: a device signs
+ * every share of a rotation with one seed. Weak, so an identity's entry goes with it; a destroyed
+ * identity drops its entry at once ({@link forgetSigningKey}).
+ */
+const nativeSigningKeys = new WeakMap<Uint8Array, NodeKeyObject>();
+
+/** Drops the native key object cached for `secretKey` (called when an identity is destroyed). */
+export function forgetSigningKey(secretKey: Uint8Array): void {
+  nativeSigningKeys.delete(secretKey);
+}
+
 /** Signs `message` (RFC 8032 §5.1.6; deterministic). */
 export function sign(secretKey: Uint8Array, message: Uint8Array): Uint8Array {
   const node = nativeNodeCrypto();
   if (node === undefined) return ed25519.sign(message, secretKey);
-  const signature = node.sign(null, message, nodeEd25519PrivateKey(node, secretKey));
+  let key = nativeSigningKeys.get(secretKey);
+  if (key === undefined) {
+    key = nodeEd25519PrivateKey(node, secretKey);
+    nativeSigningKeys.set(secretKey, key);
+  }
+  const signature = node.sign(null, message, key);
   return new Uint8Array(signature.buffer, signature.byteOffset, signature.byteLength);
 }
 
@@ -51,7 +68,13 @@ export function verify(signature: Uint8Array, message: Uint8Array, publicKey: Ui
     const node = nativeNodeCrypto();
     if (node === undefined) return ed25519.verify(signature, message, publicKey, { zip215: false });
     if (!isStrictPublicKey(publicKey)) return false;
-    return node.verify(null, message, nodeEd25519PublicKey(node, publicKey), signature);
+    // OpenSSL checks the cofactorless equation, noble the cofactored one (SPEC.md §7.4). Every
+    // signature OpenSSL accepts, noble accepts; a few crafted ones (a small-order component in
+    // R) only noble accepts. A native "no" is rare outside attacks, so noble decides it.
+    return (
+      node.verify(null, message, nodeEd25519PublicKey(node, publicKey), signature) ||
+      ed25519.verify(signature, message, publicKey, { zip215: false })
+    );
   } catch {
     return false;
   }

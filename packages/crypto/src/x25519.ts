@@ -28,3 +28,15 @@ export function x25519SharedSecret(secretKey: Uint8Array, publicKey: Uint8Array)
   });
   return new Uint8Array(shared.buffer, shared.byteOffset, shared.byteLength);
 }
+
+/**
+ * One side of an X25519 exchange with a fresh key: `{ shared: X25519(secretKey, publicKey),
+ * ownPublicKey: X25519(secretKey, 9) }`, importing the secret into node:crypto once.
+ */
+export function x25519Exchange(secretKey: Uint8Array, publicKey: Uint8Array): { shared: Uint8Array; ownPublicKey: Uint8Array } {
+  const node = nativeNodeCrypto();
+  if (node === undefined) return { shared: x25519.getSharedSecret(secretKey, publicKey), ownPublicKey: x25519.getPublicKey(secretKey) };
+  const privateKey = nodeX25519PrivateKey(node, secretKey);
+  const shared = node.diffieHellman({ privateKey, publicKey: nodeX25519PublicKey(node, publicKey) });
+  return { shared: new Uint8Array(shared.buffer, shared.byteOffset, shared.byteLength), ownPublicKey: nodeRawPublicKey(node, privateKey) };
+}

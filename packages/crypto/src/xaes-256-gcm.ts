@@ -32,7 +32,16 @@
  */
 import { ecb, gcm } from "@noble/ciphers/aes.js";
 import { E2eeError } from "@domvia/e2ee-envelope";
-import { WEBCRYPTO_MIN_BYTES, nativeNodeCrypto, nativeSubtle, type NodeCipher, type NodeCrypto } from "./native";
+import {
+  WEBCRYPTO_MIN_BYTES,
+  nativeNodeCrypto,
+  nativeSubtle,
+  nodeAesGcmOpen,
+  nodeAesGcmSeal,
+  plainBytes,
+  type NodeCipher,
+  type NodeCrypto,
+} from "./native";
 
 /** Key size in bytes. */
 export const XAES_KEY_BYTES = 32;
@@ -42,7 +51,6 @@ export const XAES_NONCE_BYTES = 24;
 export const XAES_TAG_BYTES = 16;
 
 const BLOCK_ENCRYPT_OPTIONS = Object.freeze({ disablePadding: true });
-const GCM_OPTIONS = Object.freeze({ authTagLength: XAES_TAG_BYTES });
 
 /**
  * The per-key part of XAES-256-GCM: holds K and, once first used, the CMAC subkey K1 and (in
@@ -97,7 +105,7 @@ export class XaesKey {
     try {
       return node === undefined
         ? gcm(messageKey, nonce.subarray(12, 24), additionalData).encrypt(plaintext)
-        : nodeSeal(node, messageKey, nonce.subarray(12, 24), plaintext, additionalData);
+        : nodeAesGcmSeal(node, messageKey, nonce.subarray(12, 24), plaintext, additionalData);
     } finally {
       messageKey.fill(0);
     }
@@ -114,7 +122,7 @@ export class XaesKey {
     try {
       return node === undefined
         ? gcm(messageKey, nonce.subarray(12, 24), additionalData).decrypt(sealed)
-        : nodeOpen(node, messageKey, nonce.subarray(12, 24), sealed, additionalData);
+        : nodeAesGcmOpen(node, messageKey, nonce.subarray(12, 24), sealed, additionalData);
     } finally {
       messageKey.fill(0);
     }
@@ -186,40 +194,8 @@ export class XaesKey {
       context.setAutoPadding(false);
       this.#nodeEcb = context;
     }
-    return plain(this.#nodeEcb.update(blocks));
+    return plainBytes(this.#nodeEcb.update(blocks));
   }
-}
-
-function nodeSeal(node: NodeCrypto, key: Uint8Array, iv: Uint8Array, plaintext: Uint8Array, additionalData: Uint8Array): Uint8Array {
-  const cipher = node.createCipheriv("aes-256-gcm", key, iv, GCM_OPTIONS);
-  cipher.setAAD(additionalData);
-  const body = cipher.update(plaintext);
-  const rest = cipher.final(); // empty for GCM
-  const out = new Uint8Array(body.length + rest.length + XAES_TAG_BYTES);
-  out.set(body);
-  out.set(rest, body.length);
-  out.set(cipher.getAuthTag(), body.length + rest.length);
-  return out;
-}
-
-function nodeOpen(node: NodeCrypto, key: Uint8Array, iv: Uint8Array, sealed: Uint8Array, additionalData: Uint8Array): Uint8Array {
-  const split = sealed.length - XAES_TAG_BYTES;
-  const decipher = node.createDecipheriv("aes-256-gcm", key, iv, GCM_OPTIONS);
-  decipher.setAAD(additionalData);
-  decipher.setAuthTag(sealed.subarray(split));
-  const plaintext = decipher.update(sealed.subarray(0, split));
-  try {
-    decipher.final(); // throws when the tag does not verify
-  } catch (error) {
-    plaintext.fill(0); // unauthenticated: never returned
-    throw error;
-  }
-  return plain(plaintext);
-}
-
-// node:crypto returns Buffers; callers get a plain Uint8Array view of the same memory.
-function plain(bytes: Uint8Array): Uint8Array {
-  return new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength);
 }
 
 function checkNonce(nonce: Uint8Array): void {
