@@ -8,11 +8,11 @@
 import { afterAll, beforeAll } from "vitest";
 
 beforeAll(async () => {
-  const { setNativeCrypto } = await import("@domvia/e2ee-crypto");
+  const { setNativeCrypto } = await import("../../packages/crypto/src/native");
   setNativeCrypto("off");
 });
 
 afterAll(async () => {
-  const { setNativeCrypto } = await import("@domvia/e2ee-crypto");
+  const { setNativeCrypto } = await import("../../packages/crypto/src/native");
   setNativeCrypto("auto");
 });

@@ -65,3 +65,15 @@ export {
   type NativeCryptoMode,
   type NativeCryptoInfo,
 } from "./native";
+export {
+  DEVICE_FINGERPRINT_LABEL,
+  USER_FINGERPRINT_LABEL,
+  FINGERPRINT_FORMAT,
+  deviceFingerprint,
+  deviceKeysFingerprint,
+  userFingerprint,
+  safetyNumber,
+  safetyNumbersMatch,
+  type DeviceKeys,
+  type FingerprintFormat,
+} from "./fingerprint";

@@ -113,3 +113,18 @@ export {
   type RotationPolicyV1,
   type RotationReason,
 } from "./local-state";
+export {
+  REPLAY_GUARD_LIMITS,
+  parseReplayGuardState,
+  safeParseReplayGuardState,
+  type ReplayGuardMessageV1,
+  type ReplayGuardRoomV1,
+  type ReplayGuardStateV1,
+} from "./replay-guard";
+export {
+  TRUST_STORE_LIMITS,
+  parseTrustStoreState,
+  safeParseTrustStoreState,
+  type PinnedDeviceV1,
+  type TrustStoreStateV1,
+} from "./trust-store";

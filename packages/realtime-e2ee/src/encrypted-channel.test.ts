@@ -399,7 +399,7 @@ describe("createEncryptedChannel", () => {
       pubsub.inject("chat.message", "garbage");
       await alice.publish("chat.message", { body: "four" });
       await until(received.received, 5);
-      expect(received.received.map((event) => (event.type === "message" ? (event.value as { body: string }).body : event.reason))).toEqual([
+      expect(received.received.map((event) => (event.type === "message" ? (event.value as { body: string }).body : event.type === "unable-to-decrypt" ? event.reason : event.type))).toEqual([
         "one",
         "two",
         "three",

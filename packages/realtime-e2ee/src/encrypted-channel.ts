@@ -23,7 +23,7 @@ import {
   type SenderBundleResolver,
   type SenderReference,
 } from "@domvia/e2ee-crypto";
-import { RoomKeyring } from "@domvia/e2ee-room-keys";
+import { ReplayGuard, RoomKeyring, ReplayedMessageError, TrustStore } from "@domvia/e2ee-room-keys";
 
 /**
  * The two operations realtime clients share, on one channel: publish an event with data, and
@@ -69,6 +69,14 @@ export interface EncryptedChannelOptions<Encrypted extends string = string> {
   /** Finds the public bundle of a sending device (your device directory), to verify signed messages. */
   readonly resolveSender?: SenderBundleResolver | undefined;
   /**
+   * Pin senders' keys (SPEC.md §20.5): every bundle `resolveSender` returns is checked with
+   * `trustStore.resolver`, so a message signed under a bundle whose keys changed since they were
+   * pinned (a substituted bundle, or a reinstalled device not yet accepted) arrives as
+   * `unable-to-decrypt` with reason `IDENTITY_CHANGED`, the store's listeners hear
+   * `identity-changed` once, and the subscription keeps delivering. Requires `resolveSender`.
+   */
+  readonly trustStore?: TrustStore | undefined;
+  /**
    * Refuse unsigned (v1) messages with `BAD_SIGNATURE`. Default: `true` when `resolveSender` is
    * given (you verify senders, so a message without a sender is refused), `false` otherwise.
    */
@@ -86,6 +94,13 @@ export interface EncryptedChannelOptions<Encrypted extends string = string> {
    * error is reported), so it reaches the platform's uncaught-error reporting.
    */
   readonly onError?: ((error: unknown, context: { readonly event: string; readonly data: unknown }) => void) | undefined;
+  /**
+   * Recognise messages delivered again (SPEC.md §21). Each message that opens is recorded in
+   * this guard (share one guard between the channels of a device); one it has already recorded
+   * reaches the handler as a {@link DuplicateMessageEvent}, not as a message and not as an error.
+   * Re-read stored history with `decrypt(event, data, { history: true })`.
+   */
+  readonly replayGuard?: ReplayGuard | undefined;
 }
 
 /** A private event that opened. */
@@ -118,6 +133,7 @@ export interface EncryptedChannelMessage {
  * | `CONTEXT_MISMATCH` | an envelope of another room replayed into this channel | drop it |
  * | `DEVICE_REVOKED` | the verified sender is a revoked device or a removed member | drop it; they may still hold old versions |
  * | `BAD_SIGNATURE` / `UNKNOWN_SENDER` | a forged signature, an unsigned message where signatures are required, a sender whose bundle you lack | drop it, or fetch the bundle and retry |
+ * | `IDENTITY_CHANGED` | with a `trustStore`: the sender's bundle has other keys than the ones pinned for it (a substituted bundle, or a reinstalled device) | show the changed safety number; after the user accepts the new keys, `channel.decrypt(event, data)` again |
  * | `INVALID_ENVELOPE` / `UNSUPPORTED_VERSION` / `PAYLOAD_TOO_LARGE` | plaintext or garbage on a private event, a newer SDK's envelope, an oversize one | drop it, or upgrade |
  */
 export interface UnableToDecryptEvent {
@@ -138,8 +154,32 @@ export interface UnableToDecryptEvent {
   readonly data: unknown;
 }
 
-/** What a handler of a private event receives. */
-export type EncryptedChannelEvent = EncryptedChannelMessage | UnableToDecryptEvent;
+/**
+ * A private event that opened, but whose message the channel's `replayGuard` has already
+ * recorded: an at-least-once transport delivering it again, a live event overlapping a history
+ * reload, or a replay. Keep the copy you have; do not show it again and do not show an error.
+ * Its content is not included.
+ */
+export interface DuplicateMessageEvent {
+  readonly type: "duplicate";
+  /** The event name it arrived as. */
+  readonly event: string;
+  readonly messageId: string;
+  readonly keyId: string;
+  readonly keyVersion: number;
+  /** The device whose signature verified, or `null` for an unsigned (v1) message. */
+  readonly sender: SenderReference | null;
+  /**
+   * `"seen"`: recorded before. `"retired"`: sealed with a key version older than every version
+   * the guard still tracks for the room, so it cannot be told apart from a replay.
+   */
+  readonly verdict: "seen" | "retired";
+  /** The typed error, code `REPLAYED_MESSAGE`, for logs. */
+  readonly error: ReplayedMessageError;
+}
+
+/** What a handler of a private event receives. `duplicate` only with a `replayGuard`. */
+export type EncryptedChannelEvent = EncryptedChannelMessage | UnableToDecryptEvent | DuplicateMessageEvent;
 
 /**
  * What `subscribe(name, handler)` hands to `handler`: an {@link EncryptedChannelEvent} for an
@@ -161,6 +201,16 @@ export interface PublishOptions {
    * for it). Default: 128 random bits, base64url. Ignored for operational events.
    */
   readonly messageId?: string | undefined;
+}
+
+/** Options of {@link EncryptedChannel.decrypt}. */
+export interface ChannelDecryptOptions {
+  /**
+   * The data is stored history being read again (for example after a reload): a message the
+   * replay guard has seen is returned as a `message`, never as a `duplicate`, and one it has not
+   * seen is recorded, so a live copy arriving later is flagged. Without a `replayGuard`, no effect.
+   */
+  readonly history?: boolean | undefined;
 }
 
 /** What {@link EncryptedChannel.publish} sent. */
@@ -193,11 +243,12 @@ export interface EncryptedChannel<Encrypted extends string = string> {
   subscribe<Name extends string>(event: Name, handler: (payload: ChannelEventPayload<Name, Encrypted>) => void): () => void;
   /**
    * Opens the data of a private event as a subscription would, for a retry after a missing key
-   * arrives (`UNKNOWN_KEY`) or for events fetched another way.
+   * arrives (`UNKNOWN_KEY`) or for events fetched another way. Pass `{ history: true }` to
+   * re-read stored history past the replay guard.
    *
    * @throws TypeError when `event` is not an encrypted event name; whatever `resolveSender` throws.
    */
-  decrypt(event: string, data: unknown): Promise<EncryptedChannelEvent>;
+  decrypt(event: string, data: unknown, options?: ChannelDecryptOptions): Promise<EncryptedChannelEvent>;
 }
 
 /**
@@ -213,41 +264,45 @@ export interface EncryptedChannel<Encrypted extends string = string> {
  * second envelope with a message id already used in the room (SPEC.md §17.6), and apps should
  * key messages by `messageId`. A message whose verified sender the keyring lists as revoked or
  * removed is refused (`DEVICE_REVOKED`); unsigned messages cannot be attributed, so give
- * `resolveSender` (which makes signatures required) to get that check.
+ * `resolveSender` (which makes signatures required) to get that check. Give a `replayGuard` to
+ * have a message delivered again arrive as a `duplicate` event instead of a second message.
  *
  * @example
  * ```ts
  * const room = createEncryptedChannel({ channel, roomId: "room-7", keyring, device, resolveSender });
  * room.subscribe("chat.message", (event) => {
  *   if (event.type === "message") show(event.messageId, event.value);
- *   else showUnableToDecrypt(event.messageId, event.reason);
+ *   else if (event.type === "unable-to-decrypt") showUnableToDecrypt(event.messageId, event.reason);
  * });
  * room.subscribe("typing", (data) => showTyping(data)); // operational: as published
  * await room.publish("chat.message", { body: "hi" });
  * ```
  * @throws TypeError when `channel` lacks `publish` or `subscribe`, `keyring` is not a
- *   `RoomKeyring`, `roomId` is invalid or not the keyring's room, or `encryptedEvents` is not an
- *   array of non-empty strings.
+ *   `RoomKeyring`, `roomId` is invalid or not the keyring's room, `encryptedEvents` is not an
+ *   array of non-empty strings, or `replayGuard` is not a `ReplayGuard`; or `trustStore` is not
+ *   a `TrustStore` or is given without `resolveSender`.
  * @throws RangeError when `encryptedEvents` is empty.
  */
 export function createEncryptedChannel<const Encrypted extends string = (typeof DEFAULT_ENCRYPTED_EVENTS)[number]>(
   options: EncryptedChannelOptions<Encrypted>,
 ): EncryptedChannel<Encrypted> {
-  const { channel, roomId, keyring, device, resolveSender, onUnableToDecrypt } = options;
+  const { channel, roomId, keyring, device, resolveSender, onUnableToDecrypt, replayGuard } = options;
   if (typeof channel?.publish !== "function" || typeof channel.subscribe !== "function") {
     throw new TypeError('"channel" expected an object with publish(event, data) and subscribe(event, handler)');
   }
   if (!(keyring instanceof RoomKeyring)) throw new TypeError('"keyring" expected a RoomKeyring');
+  if (replayGuard !== undefined && !(replayGuard instanceof ReplayGuard)) throw new TypeError('"replayGuard" expected a ReplayGuard');
   assertId(roomId, "roomId");
   if (roomId !== keyring.roomId) {
     throw new TypeError(`"keyring" is for room "${keyring.roomId}", not the channel's room "${roomId}"`);
   }
   const encryptedEvents = checkEncryptedEvents(options.encryptedEvents ?? (DEFAULT_ENCRYPTED_EVENTS as readonly string[]));
   const requireSignature = options.requireSignature ?? resolveSender !== undefined;
+  const senderResolver = trustedResolver(options.trustStore, resolveSender);
   const report = errorReporter(options.onError);
   const isEncrypted = (event: string): event is Encrypted => encryptedEvents.includes(event);
 
-  async function open(event: string, data: unknown): Promise<EncryptedChannelEvent> {
+  async function open(event: string, data: unknown, history = false): Promise<EncryptedChannelEvent> {
     const parsed = safeParseEnvelope(data);
     if (!parsed.success) return unableToDecrypt(event, data, parsed.error, undefined);
     const envelope = parsed.data;
@@ -255,13 +310,31 @@ export function createEncryptedChannel<const Encrypted extends string = (typeof 
       const message = await keyring.decryptChatMessage(envelope, {
         roomId,
         messageId: envelope.messageId,
-        resolveSender,
+        resolveSender: senderResolver,
         requireSignature,
       });
       const { sender } = message;
       if (sender !== null && keyring.isRevoked(sender.userId, sender.deviceId)) {
         const revoked = new E2eeError("DEVICE_REVOKED", `sender "${sender.userId}/${sender.deviceId}" is revoked or removed in this room`);
         return unableToDecrypt(event, data, revoked, envelope);
+      }
+      if (replayGuard !== undefined) {
+        // Recorded only now that it opened and passed every check; the check and the record are
+        // one synchronous step, so of two concurrent deliveries exactly one is new.
+        const seen = { roomId, keyVersion: message.keyVersion, messageId: envelope.messageId };
+        const verdict = replayGuard.record(seen);
+        if (verdict !== "new" && !history) {
+          return Object.freeze({
+            type: "duplicate",
+            event,
+            messageId: envelope.messageId,
+            keyId: message.keyId,
+            keyVersion: message.keyVersion,
+            sender,
+            verdict,
+            error: new ReplayedMessageError(seen, verdict),
+          });
+        }
       }
       return Object.freeze({
         type: "message",
@@ -338,13 +411,21 @@ export function createEncryptedChannel<const Encrypted extends string = (typeof 
       };
     },
 
-    async decrypt(event: string, data: unknown): Promise<EncryptedChannelEvent> {
+    async decrypt(event: string, data: unknown, decryptOptions: ChannelDecryptOptions = {}): Promise<EncryptedChannelEvent> {
       if (typeof event !== "string" || !isEncrypted(event)) {
         throw new TypeError(`"event" expected one of the channel's encrypted event names`);
       }
-      return open(event, data);
+      return open(event, data, decryptOptions.history === true);
     },
   });
+}
+
+/** `resolveSender` checked through the trust store, when the channel has one. */
+function trustedResolver(trustStore: TrustStore | undefined, resolveSender: SenderBundleResolver | undefined): SenderBundleResolver | undefined {
+  if (trustStore === undefined) return resolveSender;
+  if (!(trustStore instanceof TrustStore)) throw new TypeError('"trustStore" expected a TrustStore');
+  if (resolveSender === undefined) throw new TypeError('"trustStore" expected "resolveSender" too: it checks the bundles resolveSender finds');
+  return trustStore.resolver(resolveSender);
 }
 
 function unableToDecrypt(event: string, data: unknown, error: E2eeError, envelope: Envelope | undefined): UnableToDecryptEvent {

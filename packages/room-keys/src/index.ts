@@ -39,9 +39,40 @@ export {
 } from "./key-store";
 export { revokeDeviceEverywhere } from "./revocation";
 export {
+  DEFAULT_REPLAY_GUARD_LIMITS,
+  ReplayGuard,
+  ReplayedMessageError,
+  loadReplayGuard,
+  saveReplayGuard,
+  type ReplayGuardLimits,
+  type ReplayGuardMessage,
+  type ReplayGuardOptions,
+  type ReplayVerdict,
+} from "./replay-guard";
+export {
+  TrustStore,
+  IdentityChangedError,
+  shareRoomKeyWithTrust,
+  acceptRoomKeyShareWithTrust,
+  saveTrustStore,
+  loadTrustStore,
+  type AcceptRoomKeyShareWithTrustOptions,
+  type IdentityChangedEvent,
+  type IdentityPinnedEvent,
+  type PinnedIdentity,
+  type RefusedRecipient,
+  type ShareRoomKeyWithTrustOptions,
+  type TrustStoreEvent,
+  type TrustedRoomKeyShares,
+} from "./trust-store";
+export {
   DeviceIdentity,
   createDeviceIdentity,
   verifyDeviceBundle,
+  deviceFingerprint,
+  userFingerprint,
+  safetyNumber,
+  safetyNumbersMatch,
   createRecoveryKey,
   recoveryKeyFromCode,
   protectRecoveryKey,

@@ -27,9 +27,9 @@ export interface KeyStore {
 function cloneJson(value: unknown): unknown {
   if (Array.isArray(value)) return value.map(cloneJson);
   if (typeof value === "object" && value !== null) {
-    const copy: Record<string, unknown> = {};
-    for (const [key, item] of Object.entries(value)) copy[key] = cloneJson(item);
-    return copy;
+    // `Object.fromEntries` defines own members: assigning `copy["__proto__"]` would instead set
+    // the copy's prototype, silently dropping a member the state's reader must see (and refuse).
+    return Object.fromEntries(Object.entries(value).map(([key, item]) => [key, cloneJson(item)]));
   }
   return value;
 }

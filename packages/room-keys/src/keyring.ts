@@ -34,6 +34,7 @@ import {
   type SenderBundleResolver,
 } from "@domvia/e2ee-crypto";
 import { resolvePolicy, type RotationPolicy } from "./policy";
+import { ReplayGuard } from "./replay-guard";
 
 /** Public facts about one key version; never the key. */
 export interface KeyVersionInfo {
@@ -90,6 +91,11 @@ export interface KeyringDecryptOptions {
   readonly resolveSender?: SenderBundleResolver | undefined;
   /** Refuse unsigned envelopes. */
   readonly requireSignature?: boolean | undefined;
+  /**
+   * Record the opened message in this guard, and refuse one it has already recorded with
+   * `REPLAYED_MESSAGE` (SPEC.md §21). Leave it out to read history again.
+   */
+  readonly replayGuard?: ReplayGuard | undefined;
 }
 
 const INSPECT = Symbol.for("nodejs.util.inspect.custom");
@@ -365,10 +371,20 @@ export class RoomKeyring {
     return (await this.decryptChatMessage(envelope, options)).value;
   }
 
-  /** {@link RoomKeyring.decryptChatJson} with the key version and the verified sender. */
+  /**
+   * {@link RoomKeyring.decryptChatJson} with the key version and the verified sender.
+   *
+   * @throws E2eeError `REPLAYED_MESSAGE` (a `ReplayedMessageError`) when `replayGuard` has already
+   *   recorded the message; otherwise as `decryptChatJson`.
+   */
   async decryptChatMessage(envelope: unknown, options: KeyringDecryptOptions): Promise<DecryptedChatMessage> {
     if (options.roomId !== this.roomId) throw new ContextMismatchError("roomId");
-    return decryptChatMessage(envelope, ({ keyId, keyVersion }: RoomKeyReference) => this.#entries.get(entryKey(keyVersion, keyId))?.key, options);
+    const { replayGuard } = options;
+    if (replayGuard !== undefined && !(replayGuard instanceof ReplayGuard)) throw new TypeError('"replayGuard" expected a ReplayGuard');
+    const message = await decryptChatMessage(envelope, ({ keyId, keyVersion }: RoomKeyReference) => this.#entries.get(entryKey(keyVersion, keyId))?.key, options);
+    // Only after the message opened: a forgery never reaches the guard.
+    replayGuard?.accept({ roomId: this.roomId, keyVersion: message.keyVersion, messageId: options.messageId });
+    return message;
   }
 
   /** `true` when the keyring holds that version. */
