@@ -54,6 +54,12 @@ export interface WireSpec<T> {
    * over-long id nested inside stays `INVALID_ENVELOPE`.
    */
   readonly oversizedPaths?: readonly string[];
+  /**
+   * An optional fast check of a well-formed object: returns the validated object exactly as the
+   * schema would (same members, same order), or `undefined` to let the schema decide. It must
+   * never accept what the schema refuses; tests check the two agree.
+   */
+  readonly accept?: (value: Record<string, unknown>, version: number) => T | undefined;
 }
 
 function isPlainObject(value: unknown): value is Record<string, unknown> {
@@ -102,6 +108,8 @@ function readWire<T>(input: unknown, spec: WireSpec<T>): SafeParseResult<T> {
   if (typeof version !== "number" || !spec.versions.includes(version)) {
     return fail(new UnsupportedVersionError(spec.versions, version, spec.name));
   }
+  const accepted = spec.accept?.(value, version);
+  if (accepted !== undefined) return { success: true, data: Object.freeze(accepted) };
   const result = spec.schema(version).safeParse(value);
   if (result.success) return { success: true, data: Object.freeze(result.data) };
   const issues: WireIssue[] = result.error.issues.map((issue) => ({

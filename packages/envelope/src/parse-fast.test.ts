@@ -1,0 +1,110 @@
+/**
+ * The envelope parser's fast path (`envelopeAcceptor`) against the schema it shortcuts: on valid
+ * and mutated envelopes of both versions, it never accepts what the schema refuses, and what it
+ * accepts is exactly the schema's output (same members, same order).
+ */
+import fc from "fast-check";
+import { describe, expect, it } from "vitest";
+import { ENVELOPE_V1 } from "../test/fixtures";
+import { envelopeAcceptor, parseEnvelope } from "./parse";
+import { createEnvelopeV1Schema } from "./v1/schema";
+import { createEnvelopeV2Schema } from "./v2/envelope";
+
+const ENVELOPE_V2 = Object.freeze({
+  v: 2,
+  suite: ENVELOPE_V1.suite,
+  roomId: ENVELOPE_V1.roomId,
+  messageId: ENVELOPE_V1.messageId,
+  keyId: ENVELOPE_V1.keyId,
+  keyVersion: 7,
+  senderUserId: "alice",
+  senderDeviceId: "phone-1",
+  nonce: ENVELOPE_V1.nonce,
+  commitment: ENVELOPE_V1.commitment,
+  ciphertext: ENVELOPE_V1.ciphertext,
+  signature: "A".repeat(86),
+});
+
+const LIMITS = [65_536, 16] as const;
+const schemas = new Map(LIMITS.map((limit) => [limit, { 1: createEnvelopeV1Schema(limit), 2: createEnvelopeV2Schema(limit) }]));
+
+/** Both verdicts for one value; fails the test when the fast path disagrees with the schema. */
+function compare(value: Record<string, unknown>, version: 1 | 2, limit: (typeof LIMITS)[number]): "accepted" | "deferred" {
+  const fast = envelopeAcceptor(limit)(value, version);
+  const schema = schemas.get(limit)![version].safeParse(value);
+  if (fast === undefined) return "deferred";
+  expect(schema.success, `fast path accepted what the schema refuses: ${JSON.stringify(value)}`).toBe(true);
+  expect(JSON.stringify(fast)).toBe(JSON.stringify(schema.data));
+  return "accepted";
+}
+
+const textMutation = fc.oneof(
+  fc.string({ maxLength: 140 }),
+  fc.constantFrom("", "a".repeat(128), "a".repeat(129), "room 42", "rööm", "A".repeat(32), "A".repeat(31) + "B", "A".repeat(43), "__proto__"),
+);
+const anyValue = fc.oneof(textMutation, fc.anything(), fc.integer(), fc.double(), fc.constantFrom(0, -0, 1, 2, 2 ** 31, 2 ** 31 - 1, 1.5, Number.NaN));
+
+const mutation = fc.oneof(
+  fc.record({ kind: fc.constant("set" as const), member: fc.string({ maxLength: 12 }), value: anyValue }),
+  fc.record({ kind: fc.constant("set" as const), member: fc.constantFrom(...Object.keys(ENVELOPE_V2), "extra"), value: anyValue }),
+  fc.record({ kind: fc.constant("delete" as const), member: fc.constantFrom(...Object.keys(ENVELOPE_V2)), value: fc.constant(null) }),
+  fc.record({
+    kind: fc.constant("char" as const),
+    member: fc.constantFrom("roomId", "nonce", "commitment", "ciphertext", "signature", "senderUserId"),
+    value: fc.tuple(fc.nat(), fc.constantFrom("A", "-", "_", "=", "+", "/", " ", "é", "\u0000")),
+  }),
+);
+
+function mutate(base: Record<string, unknown>, mutations: readonly fc.infer<typeof mutation>[]): Record<string, unknown> {
+  const value: Record<string, unknown> = { ...base };
+  for (const { kind, member, value: change } of mutations) {
+    if (kind === "delete") delete value[member];
+    else if (kind === "set") Object.defineProperty(value, member, { value: change, enumerable: true, writable: true, configurable: true });
+    else if (typeof value[member] === "string") {
+      const text = value[member];
+      const [at, character] = change as [number, string];
+      const index = text.length === 0 ? 0 : at % text.length;
+      value[member] = text.slice(0, index) + character + text.slice(index + 1);
+    }
+  }
+  return value;
+}
+
+describe("envelope parser fast path", () => {
+  it("accepts the valid envelopes of both versions, exactly as the schema returns them", () => {
+    expect(compare({ ...ENVELOPE_V1 }, 1, 65_536)).toBe("accepted");
+    expect(compare({ ...ENVELOPE_V2 }, 2, 65_536)).toBe("accepted");
+    expect(Object.isFrozen(parseEnvelope({ ...ENVELOPE_V1 }))).toBe(true);
+  });
+
+  it("never accepts a mutated envelope the schema refuses (v1 and v2, two limits)", () => {
+    let accepted = 0;
+    let deferred = 0;
+    fc.assert(
+      fc.property(fc.constantFrom(1 as const, 2 as const), fc.constantFrom(...LIMITS), fc.array(mutation, { minLength: 1, maxLength: 3 }), (version, limit, mutations) => {
+        const base = version === 1 ? ENVELOPE_V1 : ENVELOPE_V2;
+        if (compare(mutate({ ...base }, mutations), version, limit) === "accepted") accepted++;
+        else deferred++;
+      }),
+      { numRuns: 3000 },
+    );
+    expect(accepted).toBeGreaterThan(20); // harmless changes (another valid id) still take the fast path
+    expect(deferred).toBeGreaterThan(1000);
+  });
+
+  it("defers objects that are not plain data: getters, other prototypes, symbols-only differences aside", () => {
+    const withGetter = { ...ENVELOPE_V1 } as Record<string, unknown>;
+    Object.defineProperty(withGetter, "roomId", { get: () => "room-42", enumerable: true });
+    expect(envelopeAcceptor(65_536)(withGetter, 1)).toBeUndefined();
+    const inherited = Object.assign(Object.create({ roomId: "room-42" }) as Record<string, unknown>, { ...ENVELOPE_V1 });
+    expect(envelopeAcceptor(65_536)(inherited, 1)).toBeUndefined();
+    expect(envelopeAcceptor(65_536)(Object.assign(Object.create(null) as Record<string, unknown>, ENVELOPE_V1), 1)).toEqual(ENVELOPE_V1);
+    // The parser still reads them through the schema.
+    expect(parseEnvelope(withGetter)).toEqual(ENVELOPE_V1);
+  });
+
+  it("refuses through the schema, with its typed error, whatever the fast path deferred", () => {
+    expect(() => parseEnvelope({ ...ENVELOPE_V1, roomId: "room 42" })).toThrow(expect.objectContaining({ code: "INVALID_ENVELOPE" }));
+    expect(() => parseEnvelope({ ...ENVELOPE_V1, ciphertext: "A".repeat(100_000) })).toThrow(expect.objectContaining({ code: "PAYLOAD_TOO_LARGE" }));
+  });
+});
