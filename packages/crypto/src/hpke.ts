@@ -40,7 +40,7 @@ import { expand, extract } from "@noble/hashes/hkdf.js";
 import { sha256 } from "@noble/hashes/sha2.js";
 import { concatBytes } from "@noble/hashes/utils.js";
 import { randomBytes } from "./bytes";
-import { nativeNodeCrypto, nodeAesGcmOpen, nodeAesGcmSeal } from "./native";
+import { nativeNodeCrypto, nodeAesGcmOpen, nodeAesGcmSeal, nodeHmacSha256 } from "./native";
 import { x25519Exchange, x25519PublicKey, x25519SharedSecret } from "./x25519";
 import { describeValue } from "./room-key";
 
@@ -611,7 +611,10 @@ function wipeContext(context: HpkeBaseContext): void {
 function labeledExtract(suiteId: Uint8Array, salt: Uint8Array, label: Uint8Array, ikm: Uint8Array): Uint8Array {
   const labeledIkm = concatBytes(VERSION_LABEL, suiteId, label, ikm);
   try {
-    return extract(sha256, labeledIkm, salt);
+    // HKDF-Extract(salt, ikm) = HMAC(salt, ikm) (RFC 5869 §2.2); an empty salt is HashLen zero
+    // bytes, which HMAC's key padding makes the same key.
+    const node = nativeNodeCrypto();
+    return node === undefined ? extract(sha256, labeledIkm, salt) : nodeHmacSha256(node, salt, labeledIkm);
   } finally {
     labeledIkm.fill(0); // it holds ikm, which may be a DH output or a shared secret
   }
@@ -624,12 +627,21 @@ function labeledExtract(suiteId: Uint8Array, salt: Uint8Array, label: Uint8Array
  */
 function labeledExpand(suiteId: Uint8Array, prk: Uint8Array, label: Uint8Array, info: Uint8Array, length: number): Uint8Array {
   const labeledInfo = concatBytes(i2osp2(length), VERSION_LABEL, suiteId, label, info);
-  return expand(sha256, prk, labeledInfo, length);
+  // Up to one hash length, HKDF-Expand is its first block: T(1) = HMAC(prk, info || 0x01) (RFC
+  // 5869 §2.3). Longer outputs (exports) take noble's expand.
+  const node = nativeNodeCrypto();
+  if (node === undefined || length > HASH_BYTES) return expand(sha256, prk, labeledInfo, length);
+  const block = nodeHmacSha256(node, prk, concatBytes(labeledInfo, ONE_BYTE));
+  const out = block.slice(0, length);
+  block.fill(0);
+  return out;
 }
 
 // ---------------------------------------------------------------------------------------------
 // Small helpers
 // ---------------------------------------------------------------------------------------------
+
+const ONE_BYTE = Uint8Array.of(1);
 
 function hpkeSuiteId(aeadId: number): Uint8Array {
   return concatBytes(ascii("HPKE"), i2osp2(KEM_ID), i2osp2(KDF_ID), i2osp2(aeadId));

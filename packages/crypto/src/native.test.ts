@@ -9,7 +9,8 @@ import { existsSync, readFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { ed25519, x25519 } from "@noble/curves/ed25519.js";
-import { sha512 } from "@noble/hashes/sha2.js";
+import { hmac } from "@noble/hashes/hmac.js";
+import { sha256, sha512 } from "@noble/hashes/sha2.js";
 import { bytesToHex, hexToBytes } from "@noble/hashes/utils.js";
 import fc from "fast-check";
 import { afterEach, beforeAll, describe, expect, it } from "vitest";
@@ -20,6 +21,7 @@ import {
   acceptNodeCrypto,
   getNativeCrypto,
   nativeNodeCrypto,
+  nodeHmacSha256,
   setNativeBackendsForTesting,
   setNativeCrypto,
   type NodeCrypto,
@@ -99,6 +101,7 @@ describe("mode switch", () => {
     expect(acceptNodeCrypto({ ...real, diffieHellman: () => new Uint8Array(32) })).toBeUndefined();
     expect(acceptNodeCrypto({ ...real, sign: () => new Uint8Array(64) })).toBeUndefined();
     expect(acceptNodeCrypto({ ...real, verify: undefined })).toBeUndefined();
+    expect(acceptNodeCrypto({ ...real, createHmac: () => ({ update: () => ({ digest: () => new Uint8Array(32) }) }) })).toBeUndefined();
     expect(
       acceptNodeCrypto({
         ...real,
@@ -262,6 +265,17 @@ describe("X25519: node:crypto and noble give the same bytes", () => {
     const noble = withNoble(() => hpkeSeal({ recipientPublicKey, info, aad, plaintext }));
     expect(bytesToHex(hpkeOpen({ recipientSecretKey: recipientSecret, enc: noble.enc, info, aad, ciphertext: noble.ciphertext }))).toBe(
       bytesToHex(plaintext),
+    );
+  });
+});
+
+describe("HMAC-SHA-256: node:crypto and noble give the same bytes", () => {
+  it("agrees on random keys (empty, short, block-sized, longer than a block) and messages", () => {
+    fc.assert(
+      fc.property(bytes(0, 150), bytes(0, 300), (key, message) => {
+        expect(bytesToHex(nodeHmacSha256(nativeNodeCrypto()!, key, message))).toBe(bytesToHex(hmac(sha256, key, message)));
+      }),
+      { numRuns: 200 },
     );
   });
 });

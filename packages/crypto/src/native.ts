@@ -7,6 +7,7 @@
  * | AES-256 (XAES subkeys) and AES-256-GCM | `node:crypto` | Node, Bun, Deno | noble |
  * | AES-256-GCM of large messages | WebCrypto (`crypto.subtle`) | browsers, React Native with WebCrypto | noble |
  * | X25519, Ed25519 signing and verification | `node:crypto` | Node, Bun, Deno | noble |
+ * | HMAC-SHA-256 in HPKE's key schedule | `node:crypto` | Node, Bun, Deno | noble |
  *
  * Every native path produces the same bytes as noble (tests cross-check each one on random
  * inputs and on the vectors), and `setNativeCrypto("off")` forces noble everywhere.
@@ -77,6 +78,7 @@ export interface NodeCrypto {
   createPrivateKey(options: { key: NodeOkpJwk; format: "jwk" }): NodeKeyObject;
   createPublicKey(options: NodeKeyObject | { key: NodeOkpJwk; format: "jwk" }): NodeKeyObject;
   diffieHellman(options: { privateKey: NodeKeyObject; publicKey: NodeKeyObject }): Uint8Array;
+  createHmac(algorithm: "sha256", key: Uint8Array): { update(data: Uint8Array): { digest(): Uint8Array } };
   sign(algorithm: null, data: Uint8Array, key: NodeKeyObject): Uint8Array;
   verify(algorithm: null, data: Uint8Array, key: NodeKeyObject, signature: Uint8Array): boolean;
 }
@@ -166,7 +168,7 @@ function lookUpNodeCrypto(): NodeCrypto | undefined {
  * tests of AES-256-GCM, X25519 and Ed25519; otherwise `undefined` (then noble is used).
  */
 export function acceptNodeCrypto(candidate: unknown): NodeCrypto | undefined {
-  const needed = ["createCipheriv", "createDecipheriv", "createPrivateKey", "createPublicKey", "diffieHellman", "sign", "verify"] as const;
+  const needed = ["createCipheriv", "createDecipheriv", "createHmac", "createPrivateKey", "createPublicKey", "diffieHellman", "sign", "verify"] as const;
   if (typeof candidate !== "object" || candidate === null) return undefined;
   if (needed.some((name) => typeof (candidate as Partial<NodeCrypto>)[name] !== "function")) return undefined;
   try {
@@ -185,8 +187,8 @@ function lookUpSubtle(): WebCryptoSubtle | undefined {
 }
 
 // NIST SP 800-38D test case 16 (AES-256, 96-bit IV, AAD): a known answer the runtime must
-// reproduce before the SDK trusts its AES-GCM. X25519 and Ed25519 are checked by the same
-// lookup through RFC 7748 §6.1 and RFC 8032 §7.1 test 1.
+// reproduce before the SDK trusts its AES-GCM. X25519, Ed25519 and HMAC-SHA-256 are checked by
+// the same lookup through RFC 7748 §6.1, RFC 8032 §7.1 test 1 and RFC 4231 test case 2.
 const KAT = {
   key: "feffe9928665731c6d6a8f9467308308feffe9928665731c6d6a8f9467308308",
   iv: "cafebabefacedbaddecaf888",
@@ -200,6 +202,9 @@ const KAT = {
   bobPublic: "de9edb7d7b7dc1b4d35b61c2ece435373f8343c85b78674dadfc7e146f882b4f",
   shared: "4a5d9d5ba4ce2de1728e3bf480350f25e07e21c947d19e3376f09b3c1e161742",
   edSecret: "9d61b19deffd5a60ba844af492ec2cc44449c5697b326919703bac031cae7f60",
+  hmacKey: "4a656665", // RFC 4231 test case 2: "Jefe", "what do ya want for nothing?"
+  hmacData: "7768617420646f2079612077616e7420666f72206e6f7468696e673f",
+  hmac: "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843",
   edSignature:
     "e5564300c360ac729086e2cc806e828a84877f1eb8e5d974d873e065224901555fb8821590a33bacc61e39701cf9b46bd25bf5f0595bbe24655141438e7a100b",
 } as const;
@@ -219,7 +224,8 @@ function selfTest(candidate: NodeCrypto): boolean {
   });
   if (!same(shared, bytes(KAT.shared))) return false;
   const signature = candidate.sign(null, new Uint8Array(0), nodeEd25519PrivateKey(candidate, bytes(KAT.edSecret)));
-  return same(signature, bytes(KAT.edSignature));
+  if (!same(signature, bytes(KAT.edSignature))) return false;
+  return same(nodeHmacSha256(candidate, bytes(KAT.hmacKey), bytes(KAT.hmacData)), bytes(KAT.hmac));
 }
 
 // Raw keys enter node:crypto as JWKs (RFC 8037): OpenSSL builds them straight from the raw
@@ -306,4 +312,9 @@ export function nodeAesGcmOpen(node: NodeCrypto, key: Uint8Array, iv: Uint8Array
 /** @internal A plain Uint8Array view of a node:crypto Buffer (whose `slice()` would share memory). */
 export function plainBytes(bytes: Uint8Array): Uint8Array {
   return new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+}
+
+/** @internal HMAC-SHA-256 (RFC 2104) with node:crypto. */
+export function nodeHmacSha256(node: NodeCrypto, key: Uint8Array, data: Uint8Array): Uint8Array {
+  return plainBytes(node.createHmac("sha256", key).update(data).digest());
 }
