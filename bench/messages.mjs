@@ -1,0 +1,233 @@
+// Chat messages: encrypt, decrypt and round trip of chat JSON at 64 B, 200 B, 1 KiB, 16 KiB and
+// 64 KiB through the public API (native and pure-JS paths) and three references, all on the same
+// chat object and the same 32 key bytes, measured with tinybench in one process.
+//
+// Method: each size runs in several rounds; a round measures every task once (tinybench: warm-up,
+// then at least `iterations` calls and `time` ms, the median call time kept). A task's reported
+// time is the median over rounds of its per-round median, and its ratio is the median over rounds
+// of (task ÷ raw node:crypto in that round). The reference is measured minutes, not hours, from
+// the task it divides, so machine noise cancels in the ratio more than in the absolute times.
+import { Buffer } from "node:buffer";
+import { createCipheriv, createDecipheriv, randomBytes, webcrypto } from "node:crypto";
+import { FlattenedEncrypt, flattenedDecrypt } from "jose";
+import { Bench } from "tinybench";
+import { KiB, median, sizeLabel } from "./common.mjs";
+
+export const MESSAGE_SIZES = [64, 200, 1 * KiB, 16 * KiB, 64 * KiB];
+export const OPERATIONS = ["encrypt", "decrypt", "round trip"];
+
+/** The implementations compared, in table order. `reference` is the denominator of every ratio. */
+export const IMPLEMENTATIONS = [
+  { id: "raw", label: "raw node:crypto AES-256-GCM (bytes in, bytes out)", reference: true },
+  { id: "raw-json", label: "raw node:crypto AES-256-GCM + JSON.stringify/parse" },
+  { id: "ours-native", label: "@domvia/realtime-e2ee, Node (native auto)" },
+  { id: "ours-pure-js", label: "@domvia/realtime-e2ee, pure JS (native off)" },
+  { id: "webcrypto", label: "WebCrypto AES-GCM envelope (JSON + base64url)" },
+  { id: "jose", label: "jose flattened JWE dir/A256GCM" },
+];
+
+const ROOM = { roomId: "room-42", messageId: "msg-1", keyId: "room-42-v1", keyVersion: 1 };
+const encoder = new TextEncoder();
+const decoder = new TextDecoder();
+
+/**
+ * A chat object whose `JSON.stringify` is exactly `bytes` long (ASCII, so bytes = characters):
+ * the same fields at every size, the body filled with words.
+ */
+export function chatMessageOfSize(bytes) {
+  const base = { body: "", sender_id: "user-1", sent_at: 1764151200000 };
+  const room = bytes - JSON.stringify(base).length;
+  if (room < 1) throw new RangeError(`a chat message cannot be ${bytes} bytes`);
+  const words = "the quick brown fox jumps over the lazy dog and meets a friend for coffee ";
+  const body = words.repeat(Math.ceil(room / words.length)).slice(0, room);
+  const chat = { ...base, body };
+  if (JSON.stringify(chat).length !== bytes) throw new Error("chat size mismatch");
+  return chat;
+}
+
+/**
+ * Builds, for one message size, the three operations of each implementation: `encrypt()` returns
+ * a sealed value, `decrypt(sealed)` the opened value, both on inputs prepared outside the clock.
+ */
+async function implementations({ api, native, keyBytes, chat }) {
+  const chatBytes = Buffer.from(JSON.stringify(chat));
+
+  // Raw: AES-256-GCM on the JSON bytes with a fresh 12-byte IV per message, no framing.
+  const raw = {
+    encrypt() {
+      const iv = randomBytes(12);
+      const cipher = createCipheriv("aes-256-gcm", keyBytes, iv);
+      const ciphertext = Buffer.concat([cipher.update(chatBytes), cipher.final()]);
+      return { iv, ciphertext, tag: cipher.getAuthTag() };
+    },
+    decrypt(sealed) {
+      const decipher = createDecipheriv("aes-256-gcm", keyBytes, sealed.iv);
+      decipher.setAuthTag(sealed.tag);
+      return Buffer.concat([decipher.update(sealed.ciphertext), decipher.final()]);
+    },
+  };
+  const rawJson = {
+    encrypt() {
+      const iv = randomBytes(12);
+      const cipher = createCipheriv("aes-256-gcm", keyBytes, iv);
+      const ciphertext = Buffer.concat([cipher.update(JSON.stringify(chat), "utf8"), cipher.final()]);
+      return { iv, ciphertext, tag: cipher.getAuthTag() };
+    },
+    decrypt(sealed) {
+      const decipher = createDecipheriv("aes-256-gcm", keyBytes, sealed.iv);
+      decipher.setAuthTag(sealed.tag);
+      return JSON.parse(Buffer.concat([decipher.update(sealed.ciphertext), decipher.final()]).toString("utf8"));
+    },
+  };
+
+  // Ours: the public API exactly as the README shows it, the envelope kept as an object.
+  const roomKey = await api.importAesGcmKeyFromBase64(Buffer.from(keyBytes).toString("base64"));
+  const openContext = { roomId: ROOM.roomId, messageId: ROOM.messageId };
+  const ours = (path) => ({
+    path,
+    encrypt: () => api.encryptChatJson(chat, roomKey, ROOM),
+    decrypt: (envelope) => api.decryptChatJson(envelope, roomKey, openContext),
+  });
+
+  // WebCrypto: what an app would write by hand, shaped like our envelope v1 (ids in the clear,
+  // bound as associated data; nonce and ciphertext in base64url). The key is imported once.
+  const subtle = webcrypto.subtle;
+  const cryptoKey = await subtle.importKey("raw", keyBytes, "AES-GCM", false, ["encrypt", "decrypt"]);
+  const additionalData = encoder.encode(JSON.stringify([ROOM.roomId, ROOM.messageId, ROOM.keyId, ROOM.keyVersion]));
+  const webCryptoEnvelope = {
+    async encrypt() {
+      const iv = webcrypto.getRandomValues(new Uint8Array(12));
+      const sealed = await subtle.encrypt({ name: "AES-GCM", iv, additionalData }, cryptoKey, encoder.encode(JSON.stringify(chat)));
+      return { v: 1, ...ROOM, nonce: Buffer.from(iv).toString("base64url"), ciphertext: Buffer.from(sealed).toString("base64url") };
+    },
+    async decrypt(envelope) {
+      if (envelope.roomId !== openContext.roomId || envelope.messageId !== openContext.messageId) throw new Error("context mismatch");
+      const aad = encoder.encode(JSON.stringify([envelope.roomId, envelope.messageId, envelope.keyId, envelope.keyVersion]));
+      const iv = Buffer.from(envelope.nonce, "base64url");
+      const opened = await subtle.decrypt({ name: "AES-GCM", iv, additionalData: aad }, cryptoKey, Buffer.from(envelope.ciphertext, "base64url"));
+      return JSON.parse(decoder.decode(opened));
+    },
+  };
+
+  // jose: a flattened JWE with direct encryption under the same key, ids as its AAD.
+  const joseKey = await subtle.importKey("raw", keyBytes, "AES-GCM", false, ["encrypt", "decrypt"]);
+  const jose = {
+    encrypt: () =>
+      new FlattenedEncrypt(encoder.encode(JSON.stringify(chat)))
+        .setProtectedHeader({ alg: "dir", enc: "A256GCM" })
+        .setAdditionalAuthenticatedData(additionalData)
+        .encrypt(joseKey),
+    decrypt: async (jwe) => JSON.parse(decoder.decode((await flattenedDecrypt(jwe, joseKey)).plaintext)),
+  };
+
+  const byId = {
+    raw,
+    "raw-json": rawJson,
+    "ours-native": ours("native"),
+    "ours-pure-js": ours("pure-js"),
+    webcrypto: webCryptoEnvelope,
+    jose,
+  };
+
+  // Every implementation must open what it sealed to the same chat before anything is timed.
+  for (const [id, implementation] of Object.entries(byId)) {
+    if (implementation.path !== undefined) native.use(implementation.path);
+    const opened = await implementation.decrypt(await implementation.encrypt());
+    const text = opened instanceof Uint8Array ? Buffer.from(opened).toString("utf8") : JSON.stringify(opened);
+    if (text !== JSON.stringify(chat)) throw new Error(`${id} does not round-trip the chat message`);
+  }
+  native.use("native");
+  return byId;
+}
+
+/** Median over rounds of (task ÷ reference) within each round. */
+function relativeTime(perRound, key, referenceKey) {
+  return median(perRound.map((medians) => medians[key] / medians[referenceKey]));
+}
+
+/**
+ * `a`'s time relative to `b`'s for one size and operation, from the same rounds (below 1: `a` is
+ * faster). `size` is an entry of `measureMessages(...).sizes`.
+ */
+export function compareTasks(size, a, b, operation) {
+  const aMs = size.tasks[a][operation].perRoundMs;
+  const bMs = size.tasks[b][operation].perRoundMs;
+  return median(aMs.map((ms, round) => ms / bMs[round]));
+}
+
+/**
+ * Measures every implementation and operation at every size.
+ * @returns `{ sizes: [{ bytes, label, tasks: { [implementationId]: { [operation]: { ms, ratio } } } }], rounds, ... }`
+ */
+export async function measureMessages({ api, native, short, log }) {
+  const settings = short
+    ? { rounds: 1, time: 15, iterations: 4, warmupTime: 5, warmupIterations: 4 }
+    : { rounds: 5, time: 200, iterations: 32, warmupTime: 60, warmupIterations: 16 };
+  const keyBytes = randomBytes(32);
+  let sink = 0;
+  const sizes = [];
+
+  for (const bytes of MESSAGE_SIZES) {
+    const chat = chatMessageOfSize(bytes);
+    const impls = await implementations({ api, native, keyBytes, chat });
+    const sealedInputs = {};
+    for (const [id, implementation] of Object.entries(impls)) {
+      if (implementation.path !== undefined) native.use(implementation.path);
+      sealedInputs[id] = await implementation.encrypt();
+    }
+    native.use("native");
+
+    const perRound = []; // [{ "id|operation": ms }]
+    for (let round = 0; round < settings.rounds; round++) {
+      const bench = new Bench({
+        name: `chat ${sizeLabel(bytes)}, round ${round + 1}`,
+        time: settings.time,
+        iterations: settings.iterations,
+        warmupTime: settings.warmupTime,
+        warmupIterations: settings.warmupIterations,
+        timestampProvider: "hrtimeNow",
+        throws: true,
+      });
+      // Alternate the task order between rounds so no implementation always runs first or last.
+      const order = round % 2 === 0 ? IMPLEMENTATIONS : [...IMPLEMENTATIONS].reverse();
+      for (const { id } of order) {
+        const implementation = impls[id];
+        const sealed = sealedInputs[id];
+        const isAsync = id !== "raw" && id !== "raw-json";
+        const options = {
+          async: isAsync,
+          // The façade's path is process-wide: set it before each task's warm-up and run.
+          beforeAll: () => native.use(implementation.path ?? "native"),
+        };
+        if (isAsync) {
+          bench.add(`${id}|encrypt`, async () => void (sink ^= (await implementation.encrypt()) === undefined ? 1 : 0), options);
+          bench.add(`${id}|decrypt`, async () => void (sink ^= (await implementation.decrypt(sealed)) === undefined ? 1 : 0), options);
+          bench.add(`${id}|round trip`, async () => void (sink ^= (await implementation.decrypt(await implementation.encrypt())) === undefined ? 1 : 0), options);
+        } else {
+          bench.add(`${id}|encrypt`, () => void (sink ^= implementation.encrypt().tag[0]), options);
+          bench.add(`${id}|decrypt`, () => void (sink ^= implementation.decrypt(sealed) === undefined ? 1 : 0), options);
+          bench.add(`${id}|round trip`, () => void (sink ^= implementation.decrypt(implementation.encrypt()) === undefined ? 1 : 0), options);
+        }
+      }
+      await bench.run();
+      native.use("native");
+      const medians = {};
+      for (const task of bench.tasks) medians[task.name] = task.result.latency.p50;
+      perRound.push(medians);
+    }
+
+    const tasks = {};
+    for (const { id } of IMPLEMENTATIONS) {
+      tasks[id] = {};
+      for (const operation of OPERATIONS) {
+        const key = `${id}|${operation}`;
+        const perRoundMs = perRound.map((medians) => medians[key]);
+        tasks[id][operation] = { ms: median(perRoundMs), ratio: relativeTime(perRound, key, `raw|${operation}`), perRoundMs };
+      }
+    }
+    sizes.push({ bytes, label: sizeLabel(bytes), tasks });
+    log?.(`  messages ${sizeLabel(bytes)}: done`);
+  }
+  if (sink === 0.5) log?.("unreachable"); // keeps `sink` observable
+  return { ...settings, sizes };
+}

@@ -1,0 +1,289 @@
+// What the SDK costs an app to ship and to load, from the built packages:
+//
+// - bundle sizes: esbuild (browser, ESM, minified, tree-shaken) then gzip level 9, of
+//   (a) an app that only encrypts and decrypts chat JSON and imports and exports keys,
+//   (b) the whole façade, and (c) `@domvia/e2ee-envelope` as a server imports it, which must hold
+//   no cipher code (the same fingerprints as packages/envelope/src/bundle.test.ts);
+// - cold import: fresh `node` processes, interleaved, timing an empty script, an esbuild bundle of
+//   the façade (Node platform, ESM, minified) and the unbundled façade from node_modules; the
+//   result is the median process time minus the empty script's.
+//
+// `pnpm size` (after a build) prints the table, writes bench/results/size.md and exits 1 when a
+// budget is exceeded (`--report-only` prints the verdicts and exits 0, as CI runs it). `--short`
+// takes fewer cold-import samples.
+import { spawnSync } from "node:child_process";
+import { readFileSync } from "node:fs";
+import { mkdir, rm, writeFile } from "node:fs/promises";
+import { gzipSync } from "node:zlib";
+import { fileURLToPath, pathToFileURL } from "node:url";
+import { build } from "esbuild";
+import { KiB, RESULTS_DIR, formatBytes, formatMs, isShortRun, machineInfo, markdownTable, median } from "./common.mjs";
+
+const BENCH_DIR = fileURLToPath(new URL("./", import.meta.url));
+const SCRATCH_DIR = fileURLToPath(new URL("./.size/", import.meta.url));
+
+export const SIZE_BUDGETS = Object.freeze({
+  chatApp: 12 * KiB,
+  facade: 40 * KiB,
+  envelope: 8 * KiB,
+  coldImportMs: 20,
+});
+
+/** Strings that survive minification in noble's ciphers and hashes (packages/envelope/src/bundle.test.ts). */
+const CIPHER_FINGERPRINTS = [/sbox/i, /pkcs7/i, /outputLen/, /AAD not supported/, /key-commitment/, /@noble/];
+
+export const BUNDLES = [
+  {
+    id: "chatApp",
+    shortLabel: "(a) chat-only app",
+    label: "(a) app: encryptChatJson, decryptChatJson, key generate/import/export",
+    contents: `
+import {
+  decryptChatJson,
+  encryptChatJson,
+  exportAesGcmKeyToBase64,
+  generateAesGcmKey,
+  importAesGcmKeyFromBase64,
+} from "@domvia/realtime-e2ee";
+
+export async function roundTrip(body) {
+  const roomKey = await generateAesGcmKey();
+  const restored = await importAesGcmKeyFromBase64(await exportAesGcmKeyToBase64(roomKey));
+  const context = { roomId: "room-42", messageId: "msg-1", keyId: "room-42-v1", keyVersion: 1 };
+  const encrypted = await encryptChatJson({ body }, roomKey, context);
+  return decryptChatJson(encrypted, restored, { roomId: "room-42", messageId: "msg-1" });
+}
+`,
+  },
+  { id: "facade", shortLabel: "(b) whole façade", label: "(b) the whole façade: export * from @domvia/realtime-e2ee", contents: `export * from "@domvia/realtime-e2ee";\n` },
+  // (c) what a relay imports: exactly the import list of examples/private-chat/server/relay.mjs.
+  {
+    id: "envelope",
+    shortLabel: "(c) envelope package for servers",
+    label: "(c) server: the relay's imports from @domvia/e2ee-envelope plus E2eeError",
+    contents: `export { DEFAULT_ENCRYPTED_EVENTS, E2eeError, checkRelayEvent, isValidId, parseDeviceBundle, parseKeyBackup, safeParseJson, safeParseRoomKeyShare } from "@domvia/e2ee-envelope";\n`,
+  },
+];
+
+async function bundle(contents, platform) {
+  const result = await build({
+    stdin: { contents, resolveDir: BENCH_DIR, sourcefile: "entry.mjs", loader: "js" },
+    bundle: true,
+    write: false,
+    format: "esm",
+    platform,
+    minify: true,
+    metafile: true,
+    legalComments: "none",
+    logLevel: "silent",
+  });
+  return { code: result.outputFiles[0].contents, metafile: result.metafile };
+}
+
+const WORKSPACE_DIR = fileURLToPath(new URL("../", import.meta.url));
+
+/** The npm package an esbuild input path belongs to (its innermost node_modules, or a workspace package). */
+function packageOf(input) {
+  const inNodeModules = input.lastIndexOf("node_modules/");
+  if (inNodeModules !== -1) return input.slice(inNodeModules + "node_modules/".length).match(/^(?:@[^/]+\/)?[^/]+/)[0];
+  const workspace = input.match(/(?:^|\/)packages\/([^/]+)\//);
+  if (workspace) return JSON.parse(readFileSync(`${WORKSPACE_DIR}packages/${workspace[1]}/package.json`, "utf8")).name;
+  return "(entry)";
+}
+
+/** Bytes in the output per package (node_modules package or workspace package), largest first. */
+function contributors(metafile) {
+  const totals = new Map();
+  for (const output of Object.values(metafile.outputs)) {
+    for (const [input, { bytesInOutput }] of Object.entries(output.inputs)) {
+      const name = packageOf(input);
+      totals.set(name, (totals.get(name) ?? 0) + bytesInOutput);
+    }
+  }
+  return [...totals.entries()].sort((a, b) => b[1] - a[1]).map(([name, bytes]) => ({ name, bytes }));
+}
+
+export async function measureBundles() {
+  const results = [];
+  for (const { id, label, shortLabel, contents } of BUNDLES) {
+    const { code, metafile } = await bundle(contents, "browser");
+    const text = new TextDecoder().decode(code);
+    results.push({
+      id,
+      label,
+      shortLabel,
+      minifiedBytes: code.length,
+      gzipBytes: gzipSync(code, { level: 9 }).length,
+      budgetBytes: SIZE_BUDGETS[id],
+      cipherFingerprints: CIPHER_FINGERPRINTS.filter((pattern) => pattern.test(text)).map(String),
+      contributors: contributors(metafile).slice(0, 6),
+    });
+  }
+  return results;
+}
+
+function processMs(file) {
+  const start = process.hrtime.bigint();
+  const result = spawnSync(process.execPath, [file], { cwd: BENCH_DIR, stdio: ["ignore", "pipe", "inherit"] });
+  const elapsed = Number(process.hrtime.bigint() - start) / 1e6;
+  if (result.status !== 0) throw new Error(`node ${file} exited with ${result.status}`);
+  return { elapsed, stdout: result.stdout.toString() };
+}
+
+/**
+ * Process time of `node empty.mjs`, `node bundled.mjs` and `node unbundled.mjs`, round-robin so
+ * drift on the machine hits all three alike; each import entry also reports the time of its
+ * own `await import()` measured inside the process.
+ */
+export async function measureColdImport({ runs }) {
+  await rm(SCRATCH_DIR, { recursive: true, force: true });
+  await mkdir(SCRATCH_DIR, { recursive: true });
+  try {
+    const { code } = await bundle(`export * from "@domvia/realtime-e2ee";\n`, "node");
+    await writeFile(`${SCRATCH_DIR}facade.bundle.mjs`, code);
+    const timed = (specifier) =>
+      `const start = process.hrtime.bigint();\nawait import(${JSON.stringify(specifier)});\n` +
+      `process.stdout.write(String(Number(process.hrtime.bigint() - start) / 1e6));\n`;
+    const files = {
+      empty: `${SCRATCH_DIR}empty.mjs`,
+      bundled: `${SCRATCH_DIR}bundled.mjs`,
+      unbundled: `${SCRATCH_DIR}unbundled.mjs`,
+    };
+    await writeFile(files.empty, "");
+    await writeFile(files.bundled, timed("./facade.bundle.mjs"));
+    await writeFile(files.unbundled, timed("@domvia/realtime-e2ee"));
+
+    for (const file of Object.values(files)) processMs(file); // warm the file system cache
+    const samples = { empty: [], bundled: [], unbundled: [], bundledInProcess: [], unbundledInProcess: [] };
+    for (let run = 0; run < runs; run++) {
+      const order = run % 2 === 0 ? ["empty", "bundled", "unbundled"] : ["unbundled", "bundled", "empty"];
+      for (const name of order) {
+        const { elapsed, stdout } = processMs(files[name]);
+        samples[name].push(elapsed);
+        if (name !== "empty") samples[`${name}InProcess`].push(Number(stdout));
+      }
+    }
+    const emptyMs = median(samples.empty);
+    return {
+      runs,
+      bundleBytes: code.length,
+      emptyMs,
+      bundled: { processMs: median(samples.bundled), overEmptyMs: median(samples.bundled) - emptyMs, inProcessMs: median(samples.bundledInProcess) },
+      unbundled: {
+        processMs: median(samples.unbundled),
+        overEmptyMs: median(samples.unbundled) - emptyMs,
+        inProcessMs: median(samples.unbundledInProcess),
+      },
+      budgetMs: SIZE_BUDGETS.coldImportMs,
+    };
+  } finally {
+    await rm(SCRATCH_DIR, { recursive: true, force: true });
+  }
+}
+
+export async function measureSize({ short }) {
+  return { bundles: await measureBundles(), coldImport: await measureColdImport({ runs: short ? 5 : 30 }) };
+}
+
+/** Budget verdicts for the size report: `{ name, measured, budget, pass }`. */
+export function sizeBudgetRows(size) {
+  const rows = [];
+  for (const result of size.bundles) {
+    rows.push({
+      name: `bundle ${result.shortLabel}, min+gzip`,
+      measured: formatBytes(result.gzipBytes),
+      budget: `≤ ${formatBytes(result.budgetBytes)}`,
+      pass: result.gzipBytes <= result.budgetBytes,
+    });
+  }
+  const envelope = size.bundles.find((result) => result.id === "envelope");
+  rows.push({
+    name: "bundle (c) envelope package for servers holds no cipher code",
+    measured: envelope.cipherFingerprints.length === 0 ? "none found" : envelope.cipherFingerprints.join(", "),
+    budget: "no noble fingerprints",
+    pass: envelope.cipherFingerprints.length === 0,
+  });
+  rows.push({
+    name: "cold import of the bundled façade, over an empty script",
+    measured: formatMs(size.coldImport.bundled.overEmptyMs),
+    budget: `≤ ${formatMs(size.coldImport.budgetMs)}`,
+    pass: size.coldImport.bundled.overEmptyMs <= size.coldImport.budgetMs,
+  });
+  return rows;
+}
+
+export function sizeTables(size) {
+  const bundles = markdownTable(
+    ["bundle (esbuild, browser, ESM, minified)", "minified", "min+gzip", "budget", "largest parts (minified bytes)"],
+    size.bundles.map((result) => [
+      result.label,
+      formatBytes(result.minifiedBytes),
+      formatBytes(result.gzipBytes),
+      `≤ ${formatBytes(result.budgetBytes)}`,
+      result.contributors.map(({ name, bytes }) => `${name} ${formatBytes(bytes)}`).join(", "),
+    ]),
+    ["l", "r", "r", "r", "l"],
+  );
+  const cold = size.coldImport;
+  const coldImport = markdownTable(
+    ["cold import, fresh node process", "process time (median)", "over the empty script", "`await import()` inside the process"],
+    [
+      ["empty script", formatMs(cold.emptyMs), "–", "–"],
+      [`esbuild bundle of the façade (Node, ESM, minified, ${formatBytes(cold.bundleBytes)})`, formatMs(cold.bundled.processMs), formatMs(cold.bundled.overEmptyMs), formatMs(cold.bundled.inProcessMs)],
+      ["unbundled façade from node_modules", formatMs(cold.unbundled.processMs), formatMs(cold.unbundled.overEmptyMs), formatMs(cold.unbundled.inProcessMs)],
+    ],
+    ["l", "r", "r", "r"],
+  );
+  const budgets = markdownTable(
+    ["budget", "measured", "budget", "verdict"],
+    sizeBudgetRows(size).map((row) => [row.name, row.measured, row.budget, row.pass ? "pass" : "**FAIL**"]),
+    ["l", "r", "r", "l"],
+  );
+  return { bundles, coldImport, budgets };
+}
+
+/** The markdown of bench/results/size.md. */
+export async function sizeReport(size, { command = "pnpm size" } = {}) {
+  const machine = machineInfo();
+  const tables = sizeTables(size);
+  const { version } = await import("esbuild");
+  return `# Bundle size and cold import
+
+Measured by \`${command}\` from the built packages. Bundles: esbuild ${version}, platform browser,
+ESM, minified, tree-shaken; gzip level 9. Cold import: ${size.coldImport.runs} fresh \`node\` processes per
+script, interleaved; medians. Budgets from issue 5.
+
+- Machine: ${machine.cpu}, ${machine.logicalCpus} logical CPUs, ${machine.memoryGiB} GiB RAM
+- Platform: Node ${machine.node} on ${machine.platform}
+- Date: ${machine.date.slice(0, 16).replace("T", " ")} UTC; load ${machine.loadAverage1m.toFixed(2)} (1-minute load average)
+
+${tables.bundles}
+
+${tables.coldImport}
+
+${tables.budgets}
+`;
+}
+
+/** Writes bench/results/size.md (full runs only). */
+export async function writeSizeReport(report) {
+  await mkdir(RESULTS_DIR, { recursive: true });
+  await writeFile(`${RESULTS_DIR}size.md`, report);
+}
+
+if (import.meta.url === pathToFileURL(process.argv[1] ?? "").href) {
+  const short = isShortRun();
+  const size = await measureSize({ short });
+  const report = await sizeReport(size);
+  console.log(report);
+  if (!short) {
+    await writeSizeReport(report);
+    console.log(`Wrote ${RESULTS_DIR}size.md`);
+  }
+  const failed = sizeBudgetRows(size).filter((row) => !row.pass);
+  if (failed.length > 0) {
+    console.error(`Over budget: ${failed.map((row) => `${row.name} (${row.measured}, budget ${row.budget})`).join("; ")}`);
+    // --report-only (CI): print the verdicts without failing; timing rows are too noisy to gate on.
+    if (!process.argv.includes("--report-only")) process.exitCode = 1;
+  }
+}
