@@ -6,9 +6,10 @@
  */
 import * as z from "zod/mini";
 import { canonicalBytes } from "./canonical";
-import { ENVELOPE_LIMITS } from "./limits";
+import { isBase64urlText, isValidId } from "./fields";
+import { ENVELOPE_LIMITS, base64urlLength } from "./limits";
 import { fixedBytesSchema, idSchema } from "./schema-fields";
-import { parseWire, safeParseWire, type SafeParseResult, type WireSpec } from "./wire";
+import { ownDataMembers, parseWire, safeParseWire, type SafeParseResult, type WireSpec } from "./wire";
 
 /** A device's public keys, signed by the device's own signing key. JSON-safe; not secret. */
 export interface DeviceBundleV1 {
@@ -54,7 +55,8 @@ export function deviceBundleSignatureInput(
   ]);
 }
 
-const schemaV1: z.ZodMiniType<DeviceBundleV1> = z.strictObject({
+/** @internal The schema of device bundle v1 (exported for the fast path's agreement test). */
+export const deviceBundleSchemaV1: z.ZodMiniType<DeviceBundleV1> = z.strictObject({
   v: z.literal(1),
   type: z.literal("device-bundle"),
   userId: idSchema,
@@ -64,12 +66,36 @@ const schemaV1: z.ZodMiniType<DeviceBundleV1> = z.strictObject({
   signature: fixedBytesSchema(ENVELOPE_LIMITS.signatureBytes),
 }) as z.ZodMiniType<DeviceBundleV1>;
 
+const BUNDLE_MEMBERS = ["v", "type", "userId", "deviceId", "agreementKey", "signingKey", "signature"] as const;
+const KEY_CHARS = base64urlLength(ENVELOPE_LIMITS.publicKeyBytes);
+const SIGNATURE_CHARS = base64urlLength(ENVELOPE_LIMITS.signatureBytes);
+
+/**
+ * @internal The schema's verdict on a well-formed bundle, without the schema (bundles are read
+ * for every signed message and every share); anything else goes to the schema. Checked against
+ * it in parse-fast.test.ts.
+ */
+export function acceptDeviceBundle(value: Record<string, unknown>): DeviceBundle | undefined {
+  const copy = ownDataMembers(value, BUNDLE_MEMBERS);
+  const valid =
+    copy !== undefined &&
+    copy["v"] === 1 &&
+    copy["type"] === "device-bundle" &&
+    isValidId(copy["userId"]) &&
+    isValidId(copy["deviceId"]) &&
+    isBase64urlText(copy["agreementKey"], KEY_CHARS, KEY_CHARS) &&
+    isBase64urlText(copy["signingKey"], KEY_CHARS, KEY_CHARS) &&
+    isBase64urlText(copy["signature"], SIGNATURE_CHARS, SIGNATURE_CHARS);
+  return valid ? (copy as unknown as DeviceBundle) : undefined;
+}
+
 const spec: WireSpec<DeviceBundle> = {
   name: "device bundle",
   type: "device-bundle",
   versions: [1],
   maxTextLength: 4096,
-  schema: () => schemaV1,
+  schema: () => deviceBundleSchemaV1,
+  accept: acceptDeviceBundle,
 };
 
 /**

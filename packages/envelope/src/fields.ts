@@ -58,3 +58,8 @@ export function isCanonicalBase64url(value: string): boolean {
   // 2 leftover characters carry 1 byte (4 unused bits); 3 carry 2 bytes (2 unused bits).
   return remainder === 2 ? (last & 0x0f) === 0 : (last & 0x03) === 0;
 }
+
+/** `true` for canonical unpadded base64url text of `minChars` to `maxChars` characters. */
+export function isBase64urlText(value: unknown, minChars: number, maxChars: number): value is string {
+  return typeof value === "string" && value.length >= minChars && value.length <= maxChars && isCanonicalBase64url(value);
+}

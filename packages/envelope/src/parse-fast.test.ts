@@ -6,6 +6,7 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { ENVELOPE_V1 } from "../test/fixtures";
+import { acceptDeviceBundle, deviceBundleSchemaV1, parseDeviceBundle } from "./device-bundle";
 import { envelopeAcceptor, parseEnvelope } from "./parse";
 import { createEnvelopeV1Schema } from "./v1/schema";
 import { createEnvelopeV2Schema } from "./v2/envelope";
@@ -106,5 +107,49 @@ describe("envelope parser fast path", () => {
   it("refuses through the schema, with its typed error, whatever the fast path deferred", () => {
     expect(() => parseEnvelope({ ...ENVELOPE_V1, roomId: "room 42" })).toThrow(expect.objectContaining({ code: "INVALID_ENVELOPE" }));
     expect(() => parseEnvelope({ ...ENVELOPE_V1, ciphertext: "A".repeat(100_000) })).toThrow(expect.objectContaining({ code: "PAYLOAD_TOO_LARGE" }));
+  });
+});
+
+const BUNDLE = Object.freeze({
+  v: 1,
+  type: "device-bundle",
+  userId: "alice",
+  deviceId: "phone-1",
+  agreementKey: "A".repeat(43),
+  signingKey: "B".repeat(42) + "A",
+  signature: "C".repeat(85) + "A",
+});
+
+const bundleMutation = fc.oneof(
+  fc.record({ kind: fc.constant("set" as const), member: fc.constantFrom(...Object.keys(BUNDLE), "extra", "__proto__"), value: anyValue }),
+  fc.record({ kind: fc.constant("delete" as const), member: fc.constantFrom(...Object.keys(BUNDLE)), value: fc.constant(null) }),
+  fc.record({
+    kind: fc.constant("char" as const),
+    member: fc.constantFrom("userId", "deviceId", "agreementKey", "signingKey", "signature", "type"),
+    value: fc.tuple(fc.nat(), fc.constantFrom("A", "B", "-", "_", "=", " ", "é")),
+  }),
+);
+
+describe("device bundle parser fast path", () => {
+  it("accepts a well-formed bundle exactly as the schema returns it", () => {
+    expect(JSON.stringify(acceptDeviceBundle({ ...BUNDLE }))).toBe(JSON.stringify(deviceBundleSchemaV1.parse({ ...BUNDLE })));
+    expect(Object.isFrozen(parseDeviceBundle({ ...BUNDLE }))).toBe(true);
+  });
+
+  it("never accepts a mutated bundle the schema refuses", () => {
+    let accepted = 0;
+    fc.assert(
+      fc.property(fc.array(bundleMutation, { minLength: 1, maxLength: 3 }), (mutations) => {
+        const value = mutate({ ...BUNDLE }, mutations);
+        const fast = acceptDeviceBundle(value);
+        const schema = deviceBundleSchemaV1.safeParse(value);
+        if (fast === undefined) return;
+        accepted++;
+        expect(schema.success, `fast path accepted what the schema refuses: ${JSON.stringify(value)}`).toBe(true);
+        expect(JSON.stringify(fast)).toBe(JSON.stringify(schema.data));
+      }),
+      { numRuns: 3000 },
+    );
+    expect(accepted).toBeGreaterThan(20);
   });
 });

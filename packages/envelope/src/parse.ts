@@ -4,12 +4,12 @@
  * @module
  */
 import type * as z from "zod/mini";
-import { isCanonicalBase64url, isValidId } from "./fields";
+import { isBase64urlText, isValidId } from "./fields";
 import { ENVELOPE_LIMITS, base64urlLength, checkMaxPlaintextBytes, maxCiphertextBytes } from "./limits";
 import { SUITE_V1 } from "./v1/associated-data";
 import { createEnvelopeV1Schema, type EnvelopeV1 } from "./v1/schema";
 import { createEnvelopeV2Schema, type EnvelopeV2 } from "./v2/envelope";
-import { parseWire, safeParseWire, type SafeParseResult, type WireSpec } from "./wire";
+import { ownDataMembers, parseWire, safeParseWire, type SafeParseResult, type WireSpec } from "./wire";
 
 /** Every message envelope version this package reads: 1 (unsigned) and 2 (signed). */
 export const SUPPORTED_ENVELOPE_VERSIONS: readonly number[] = Object.freeze([1, 2]);
@@ -113,20 +113,11 @@ const SIGNATURE_CHARS = base64urlLength(ENVELOPE_LIMITS.signatureBytes);
 export function envelopeAcceptor(maxPlaintextBytes: number): (value: Record<string, unknown>, version: number) => Envelope | undefined {
   const minCiphertextChars = base64urlLength(1 + ENVELOPE_LIMITS.tagBytes);
   const maxCiphertextChars = base64urlLength(maxCiphertextBytes(maxPlaintextBytes));
-  const bytes = (text: unknown, min: number, max: number): boolean =>
-    typeof text === "string" && text.length >= min && text.length <= max && isCanonicalBase64url(text);
+  const bytes = isBase64urlText;
   return (value, version) => {
-    const prototype = Object.getPrototypeOf(value) as unknown;
-    if (prototype !== Object.prototype && prototype !== null) return undefined;
-    const members = version === 1 ? V1_MEMBERS : version === 2 ? V2_MEMBERS : undefined;
-    if (members === undefined || Object.keys(value).length !== members.length) return undefined;
-    // One read of each member, from own data properties only; the checks run on the copies.
-    const copy: Record<string, unknown> = {};
-    for (const member of members) {
-      const descriptor = Object.getOwnPropertyDescriptor(value, member);
-      if (descriptor === undefined || !("value" in descriptor) || !descriptor.enumerable) return undefined;
-      copy[member] = descriptor.value;
-    }
+    if (version !== 1 && version !== 2) return undefined;
+    const copy = ownDataMembers(value, version === 1 ? V1_MEMBERS : V2_MEMBERS);
+    if (copy === undefined) return undefined;
     const { keyVersion } = copy;
     const valid =
       copy["v"] === version &&

@@ -62,6 +62,24 @@ export interface WireSpec<T> {
   readonly accept?: (value: Record<string, unknown>, version: number) => T | undefined;
 }
 
+/**
+ * For fast-path acceptors: a copy of `value`'s members when it is a plain object (prototype
+ * `Object.prototype` or `null`) whose own enumerable string keys are exactly `members`, all data
+ * properties; otherwise `undefined`. Each member is read once, so checks run on stable copies.
+ */
+export function ownDataMembers(value: Record<string, unknown>, members: readonly string[]): Record<string, unknown> | undefined {
+  const prototype = Object.getPrototypeOf(value) as unknown;
+  if (prototype !== Object.prototype && prototype !== null) return undefined;
+  if (Object.keys(value).length !== members.length) return undefined;
+  const copy: Record<string, unknown> = {};
+  for (const member of members) {
+    const descriptor = Object.getOwnPropertyDescriptor(value, member);
+    if (descriptor === undefined || !("value" in descriptor) || !descriptor.enumerable) return undefined;
+    copy[member] = descriptor.value;
+  }
+  return copy;
+}
+
 function isPlainObject(value: unknown): value is Record<string, unknown> {
   return typeof value === "object" && value !== null && !Array.isArray(value);
 }
