@@ -51,8 +51,17 @@ export default tseslint.config(
       "no-restricted-syntax": [
         "error",
         {
-          selector: "CallExpression[callee.object.name='JSON'][callee.property.name='parse']",
+          // Any reference, not only a call: `JSON["parse"]` and `const parse = JSON.parse` too.
+          selector: "MemberExpression[object.name='JSON'][property.name='parse'], MemberExpression[object.name='JSON'][property.value='parse']",
           message: "Parse untrusted JSON with safeParseJson from @domvia/e2ee-envelope.",
+        },
+        {
+          // The same bans, reached through globalThis (test/lint-rules.test.ts pins each).
+          selector:
+            "MemberExpression[object.name='globalThis'][property.name='console'], " +
+            "MemberExpression[object.object.name='globalThis'][object.property.name='JSON'][property.name='parse'], " +
+            "MemberExpression[object.object.name='globalThis'][object.property.name='Math'][property.name='random']",
+          message: "No logging, no JSON.parse outside safeParseJson, no Math.random in package code, through globalThis either.",
         },
         {
           selector: "ExportAllDeclaration",

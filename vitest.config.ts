@@ -1,4 +1,5 @@
 import { defineConfig } from "vitest/config";
+import { checkConsoleLog } from "./test/support/secret-hygiene-global.ts";
 
 // Tests run on `src/` through the "@domvia/source" export condition: no build needed.
 const conditions = ["@domvia/source", "module", "node", "import", "default"];
@@ -8,6 +9,12 @@ export default defineConfig({
   ssr: { resolve: { conditions, externalConditions: conditions } },
   test: {
     exclude: ["**/node_modules/**", "**/dist/**"],
+    // Secret hygiene (test/support/secret-hygiene*.ts): no key, recovery code or test plaintext
+    // may reach an error message, a log line or a serialised SDK object. The setup file must
+    // stay first: it wraps the Error constructors before any SDK module loads.
+    globalSetup: ["test/support/secret-hygiene-global.ts"],
+    setupFiles: ["test/support/secret-hygiene-setup.ts"],
+    onConsoleLog: (log, _type, entity) => checkConsoleLog(log, entity === undefined ? undefined : entity.type === "module" ? entity.moduleId : entity.module.moduleId),
     projects: [
       {
         extends: true,

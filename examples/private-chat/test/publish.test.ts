@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { ChatClient } from "../client.mjs";
 import { channelOf } from "../protocol.mjs";
 import { createTestWorld, refusal } from "./helpers";
+import { secretMarker } from "../../../test/support/secret-hygiene";
 
 describe("publishing on an encrypted channel", () => {
   let world: Awaited<ReturnType<typeof createTestWorld>>;
@@ -22,9 +23,12 @@ describe("publishing on an encrypted channel", () => {
     await world.close();
   });
 
+  // Plaintext markers: the secret-hygiene check fails the run if the relay logs one, puts one in
+  // an error, or serialises one.
   it("refuses plaintext on an encrypted event name", async () => {
     await alice.join("room-1");
-    const code = await refusal(alice.request("publish", { channel: channelOf("room-1"), event: "chat.message", data: { body: "in the clear" } }));
+    const data = { body: secretMarker("in the clear") };
+    const code = await refusal(alice.request("publish", { channel: channelOf("room-1"), event: "chat.message", data }));
     expect(code).toBe("INVALID_ENVELOPE");
     expect(await alice.history("room-1")).toEqual([]);
   });
@@ -51,10 +55,11 @@ describe("publishing on an encrypted channel", () => {
     const aliceRoom = await alice.join("room-1");
     const typing = new Promise((resolve) => bobRoom.subscribe("typing", resolve));
     const message = new Promise((resolve) => bobRoom.subscribe("chat.message", resolve));
+    const body = secretMarker("hello bob");
     await aliceRoom.publish("typing", { userId: "alice" });
-    await aliceRoom.publish("chat.message", { body: "hello bob" });
+    await aliceRoom.publish("chat.message", { body });
     expect(await typing).toEqual({ userId: "alice" });
-    expect(await message).toMatchObject({ type: "message", value: { body: "hello bob" }, sender: { userId: "alice", deviceId: "laptop" } });
+    expect(await message).toMatchObject({ type: "message", value: { body }, sender: { userId: "alice", deviceId: "laptop" } });
     expect(await alice.history("room-1")).toHaveLength(1);
   });
 

@@ -4,7 +4,10 @@ import { x25519 } from "@noble/curves/ed25519.js";
 import { bytesToHex } from "@noble/hashes/utils.js";
 import { describe, expect, it } from "vitest";
 import { base64urlDecode, base64urlEncode } from "./bytes";
+import { encryptChatJson } from "./chat";
 import { DeviceIdentity, createDeviceIdentity, identitySecrets, verifyDeviceBundle } from "./device-identity";
+import { openRoomKeyShare, sealRoomKeyShare } from "./key-share";
+import { generateAesGcmKey } from "./room-key";
 import { generateSigningSecretKey, sign, signingPublicKey, verify } from "./signing";
 
 const ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
@@ -369,5 +372,63 @@ describe("redaction", () => {
       secrets,
       "property descriptors",
     );
+  });
+});
+
+describe("DeviceIdentity.destroy", () => {
+  const context = { roomId: "room-1", messageId: "msg-1", keyId: "room-1-v1", keyVersion: 1 };
+
+  async function rejection(use: () => unknown): Promise<unknown> {
+    try {
+      await use();
+    } catch (error) {
+      return error;
+    }
+    throw new Error("expected the use to throw");
+  }
+
+  it("zeroes both secret keys and refuses every later use of them with INVALID_KEY", async () => {
+    const device = await createDeviceIdentity({ userId: "user-1", deviceId: "phone" });
+    const peer = await createDeviceIdentity({ userId: "user-2", deviceId: "laptop" });
+    const roomKey = await generateAesGcmKey();
+    const shareToDevice = sealRoomKeyShare({ ...context, key: roomKey, shareable: false, from: peer, to: device.publicBundle });
+    const keys = identitySecrets(device);
+    expect(device.destroyed).toBe(false);
+    device.destroy();
+    expect(device.destroyed).toBe(true);
+    expect([...keys.agreementSecretKey, ...keys.signingSecretKey].every((byte) => byte === 0)).toBe(true);
+    const uses: [string, () => unknown][] = [
+      ["exportState", () => device.exportState()],
+      ["sign a message", () => encryptChatJson({ body: "after" }, roomKey, { ...context, sender: device })],
+      ["seal a key share", () => sealRoomKeyShare({ ...context, key: roomKey, shareable: false, from: device, to: peer.publicBundle })],
+      ["open a key share", () => openRoomKeyShare({ share: shareToDevice, device, senderBundle: peer.publicBundle })],
+    ];
+    for (const [name, use] of uses) {
+      const error = await rejection(use);
+      expect(E2eeError.isInstance(error, "INVALID_KEY"), name).toBe(true);
+      expect((error as Error).message, name).toMatch(/^"(device|sender|from)" was destroyed$/);
+    }
+  });
+
+  it("keeps the ids and the public bundle, which stay valid for others to verify", async () => {
+    const device = await createDeviceIdentity({ userId: "user-1", deviceId: "phone" });
+    const bundle = device.publicBundle;
+    device.destroy();
+    expect(device.publicBundle).toBe(bundle);
+    expect(verifyDeviceBundle(bundle).bundle).toEqual(bundle);
+    expect(String(device)).toBe("DeviceIdentity(user-1/phone)");
+    expect(JSON.parse(JSON.stringify(device))).toEqual({ userId: "user-1", deviceId: "phone", publicBundle: bundle });
+  });
+
+  it("is idempotent and leaves an identity imported from the same state working", async () => {
+    const device = await createDeviceIdentity({ userId: "user-1", deviceId: "phone" });
+    const copy = DeviceIdentity.importState(device.exportState());
+    device.destroy();
+    device.destroy();
+    expect(device.destroyed).toBe(true);
+    expect(copy.destroyed).toBe(false);
+    const roomKey = await generateAesGcmKey();
+    const envelope = await encryptChatJson({ body: "still here" }, roomKey, { ...context, sender: copy });
+    expect(envelope.v).toBe(2);
   });
 });

@@ -17,7 +17,7 @@ import { base64urlDecode, base64urlEncode } from "./bytes";
 import { generateX25519KeyPair } from "./hpke";
 import { describeValue } from "./room-key";
 import { x25519PublicKey } from "./x25519";
-import { generateSigningSecretKey, sign, signingPublicKey, verify } from "./signing";
+import { forgetSigningKey, generateSigningSecretKey, sign, signingPublicKey, verify } from "./signing";
 
 interface IdentityKeys {
   readonly agreementSecretKey: Uint8Array;
@@ -31,6 +31,8 @@ interface IdentitySecrets extends IdentityKeys {
 }
 
 const secrets = new WeakMap<DeviceIdentity, IdentitySecrets>();
+/** Identities whose secret keys {@link DeviceIdentity.destroy} zeroed. */
+const destroyedIdentities = new WeakSet<DeviceIdentity>();
 const INSPECT = Symbol.for("nodejs.util.inspect.custom");
 
 /** Options of {@link createDeviceIdentity}. */
@@ -101,6 +103,7 @@ export class DeviceIdentity {
    * ```ts
    * await store.set("device", device.exportState());
    * ```
+   * @throws E2eeError `INVALID_KEY` after {@link DeviceIdentity.destroy}.
    */
   exportState(): DeviceIdentityStateV1 {
     const keys = identitySecrets(this);
@@ -112,6 +115,31 @@ export class DeviceIdentity {
       agreementSecretKey: base64urlEncode(keys.agreementSecretKey),
       signingSecretKey: base64urlEncode(keys.signingSecretKey),
     };
+  }
+
+  /**
+   * Zeroes both secret keys. Every later use that needs them (exporting the state, signing a
+   * message, sealing or opening a key share) throws `E2eeError` `INVALID_KEY`; the ids and the
+   * public bundle stay readable. Idempotent. JavaScript cannot promise that no engine-made copy
+   * survives; see the package README, "Secret hygiene".
+   *
+   * @example
+   * ```ts
+   * device.destroy(); // signing out: the stored state is the only copy left
+   * ```
+   */
+  destroy(): void {
+    const keys = secrets.get(this);
+    if (keys === undefined || destroyedIdentities.has(this)) return;
+    destroyedIdentities.add(this);
+    forgetSigningKey(keys.signingSecretKey); // the node:crypto key object cached for signing
+    keys.agreementSecretKey.fill(0);
+    keys.signingSecretKey.fill(0);
+  }
+
+  /** `true` once {@link DeviceIdentity.destroy} has run. */
+  get destroyed(): boolean {
+    return destroyedIdentities.has(this);
   }
 
   /** Ids only. */
@@ -131,10 +159,14 @@ Object.defineProperty(DeviceIdentity.prototype, INSPECT, {
   },
 });
 
-/** @internal The secret keys of an identity, or a TypeError for anything else. */
+/**
+ * @internal The secret keys of an identity, a TypeError for anything else, or E2eeError
+ * `INVALID_KEY` once the identity was destroyed.
+ */
 export function identitySecrets(device: unknown, name = "device"): IdentitySecrets {
   const keys = typeof device === "object" && device !== null ? secrets.get(device as DeviceIdentity) : undefined;
   if (keys === undefined) throw new TypeError(`"${name}" expected a DeviceIdentity, got ${describeValue(device)}`);
+  if (destroyedIdentities.has(device as DeviceIdentity)) throw new E2eeError("INVALID_KEY", `"${name}" was destroyed`);
   return keys;
 }
 

@@ -5,6 +5,7 @@ import { bytesToHex, hexToBytes } from "@noble/hashes/utils.js";
 import { wordlist } from "@scure/bip39/wordlists/english.js";
 import { describe, expect, it } from "vitest";
 import { base64urlDecode, base64urlEncode } from "./bytes";
+import { openBackupChunk, sealBackupChunk } from "./key-backup";
 import {
   DEFAULT_PASSPHRASE_KDF,
   RECOVERY_CODE_WORDS,
@@ -567,5 +568,48 @@ describe("protectedRecoveryKeyNeedsUpgrade", () => {
     const protectedKey = await protectRecoveryKey(fixedKey(), "passphrase");
     expect(protectedKey.kdf).toMatchObject({ name: "scrypt", ...DEFAULT_PASSPHRASE_KDF });
     expect(protectedRecoveryKeyNeedsUpgrade(protectedKey)).toBe(false);
+  });
+});
+
+describe("RecoveryKey.destroy", () => {
+  async function rejection(use: () => unknown): Promise<unknown> {
+    try {
+      await use();
+    } catch (error) {
+      return error;
+    }
+    throw new Error("expected the use to throw");
+  }
+
+  it("zeroes the entropy and the secret key and refuses every later use of them with INVALID_KEY", async () => {
+    const recoveryKey = await createRecoveryKey();
+    const chunk = sealBackupChunk(recoveryKey.publicKey, { v: 1, type: "key-backup-payload", keys: [] });
+    const secret = recoverySecret(recoveryKey);
+    expect(recoveryKey.destroyed).toBe(false);
+    recoveryKey.destroy();
+    expect(recoveryKey.destroyed).toBe(true);
+    expect([...secret.entropy, ...secret.secretKey].every((byte) => byte === 0)).toBe(true);
+    const uses: [string, () => unknown][] = [
+      ["code", () => recoveryKey.code],
+      ["protect", () => protectRecoveryKey(recoveryKey, "passphrase", FAST_KDF)],
+      ["restore a backup chunk", () => openBackupChunk(recoveryKey, chunk)],
+    ];
+    for (const [name, use] of uses) {
+      const error = await rejection(use);
+      expect(E2eeError.isInstance(error, "INVALID_KEY"), name).toBe(true);
+      expect((error as Error).message, name).toBe('"recoveryKey" was destroyed');
+    }
+  });
+
+  it("keeps the public key, so backups can still be written to it, and is idempotent", async () => {
+    const recoveryKey = await createRecoveryKey();
+    const copy = recoveryKeyFromCode(recoveryKey.code);
+    recoveryKey.destroy();
+    recoveryKey.destroy();
+    expect(recoveryKey.publicKey).toBe(copy.publicKey);
+    expect(JSON.stringify(recoveryKey)).toBe(JSON.stringify({ publicKey: copy.publicKey }));
+    const chunk = sealBackupChunk(recoveryKey.publicKey, { v: 1, type: "key-backup-payload", keys: [] });
+    expect(openBackupChunk(copy, chunk)).toEqual({ v: 1, type: "key-backup-payload", keys: [] });
+    expect(copy.destroyed).toBe(false);
   });
 });

@@ -48,6 +48,8 @@ interface RecoverySecret {
 }
 
 const secrets = new WeakMap<RecoveryKey, RecoverySecret>();
+/** Recovery keys whose secrets {@link RecoveryKey.destroy} zeroed. */
+const destroyedKeys = new WeakSet<RecoveryKey>();
 const REDACTED = "RecoveryKey([redacted])";
 const INSPECT = Symbol.for("nodejs.util.inspect.custom");
 
@@ -67,9 +69,38 @@ export class RecoveryKey {
     Object.freeze(this);
   }
 
-  /** The 24-word recovery code. Secret: show it to the user, never log or upload it. */
+  /**
+   * The 24-word recovery code. Secret: show it to the user, never log or upload it.
+   *
+   * @throws E2eeError `INVALID_KEY` after {@link RecoveryKey.destroy}.
+   */
   get code(): string {
     return entropyToMnemonic(recoverySecret(this).entropy, wordlist);
+  }
+
+  /**
+   * Zeroes the entropy and the X25519 secret key. Every later use that needs them (`code`,
+   * protecting with a passphrase, restoring a backup) throws `E2eeError` `INVALID_KEY`;
+   * `publicKey` stays readable, so backups can still be written to it. Idempotent. JavaScript
+   * cannot promise that no engine-made copy survives; see the package README, "Secret hygiene".
+   *
+   * @example
+   * ```ts
+   * showOnce(recoveryKey.code);
+   * recoveryKey.destroy();
+   * ```
+   */
+  destroy(): void {
+    const secret = secrets.get(this);
+    if (secret === undefined || destroyedKeys.has(this)) return;
+    destroyedKeys.add(this);
+    secret.entropy.fill(0);
+    secret.secretKey.fill(0);
+  }
+
+  /** `true` once {@link RecoveryKey.destroy} has run. */
+  get destroyed(): boolean {
+    return destroyedKeys.has(this);
   }
 
   /** Redacted. */
@@ -85,10 +116,14 @@ export class RecoveryKey {
 
 Object.defineProperty(RecoveryKey.prototype, INSPECT, { value: (): string => REDACTED });
 
-/** @internal */
+/**
+ * @internal The secrets of a recovery key, a TypeError for anything else, or E2eeError
+ * `INVALID_KEY` once the key was destroyed.
+ */
 export function recoverySecret(recoveryKey: unknown): RecoverySecret {
   const secret = typeof recoveryKey === "object" && recoveryKey !== null ? secrets.get(recoveryKey as RecoveryKey) : undefined;
   if (secret === undefined) throw new TypeError(`"recoveryKey" expected a RecoveryKey, got ${describeValue(recoveryKey)}`);
+  if (destroyedKeys.has(recoveryKey as RecoveryKey)) throw new E2eeError("INVALID_KEY", '"recoveryKey" was destroyed');
   return secret;
 }
 
@@ -164,6 +199,7 @@ async function passphraseKey(passphrase: string, params: ScryptParamsV1, salt: U
  * ```
  * @throws TypeError for an empty passphrase or a non-RecoveryKey.
  * @throws RangeError for KDF parameters outside `SCRYPT_LIMITS` (cost and memory bounds).
+ * @throws E2eeError `INVALID_KEY` when `recoveryKey` was destroyed.
  */
 export async function protectRecoveryKey(
   recoveryKey: RecoveryKey,
@@ -232,6 +268,7 @@ export async function unlockRecoveryKey(
   }
   const recoveryKey = new RecoveryKey(entropy);
   if (recoveryKey.publicKey !== parsed.publicKey) {
+    recoveryKey.destroy();
     throw new E2eeError("WRONG_RECOVERY_CODE", "wrong passphrase for this recovery key");
   }
   return recoveryKey;

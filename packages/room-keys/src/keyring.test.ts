@@ -7,6 +7,7 @@ import { createDeviceIdentity } from "@domvia/e2ee-crypto";
 import { describe, expect, it } from "vitest";
 import { RoomKeyring, DEFAULT_ROTATION_POLICY, acceptRoomKeyShare, createKeyBackup, createRecoveryKey, restoreKeyBackup, shareRoomKey } from "./index";
 import { resolvePolicy } from "./policy";
+import { secretMarker } from "../../../test/support/secret-hygiene";
 
 const WEEK_MS = 7 * 24 * 60 * 60 * 1000;
 
@@ -266,13 +267,16 @@ describe("retention", () => {
 
 describe("decryptChatJson", () => {
   it("opens what it encrypted, under any version it still holds", async () => {
+    // Markers: the secret-hygiene check fails the run if either reaches an error, log or dump.
+    const one = secretMarker("keyring one");
+    const two = secretMarker("keyring two");
     const keyring = RoomKeyring.create({ roomId: "room-1" });
-    const first = await keyring.encryptChatJson({ body: "one" }, { messageId: "msg-1" });
+    const first = await keyring.encryptChatJson({ body: one }, { messageId: "msg-1" });
     keyring.rotate({ reason: "manual" });
-    const second = await keyring.encryptChatJson({ body: "two" }, { messageId: "msg-2" });
-    await expect(keyring.decryptChatJson(first, context("msg-1"))).resolves.toEqual({ body: "one" });
+    const second = await keyring.encryptChatJson({ body: two }, { messageId: "msg-2" });
+    await expect(keyring.decryptChatJson(first, context("msg-1"))).resolves.toEqual({ body: one });
     await expect(keyring.decryptChatMessage(second, context("msg-2"))).resolves.toMatchObject({
-      value: { body: "two" },
+      value: { body: two },
       keyVersion: 2,
       keyId: keyring.currentKeyId,
       sender: null,
@@ -413,5 +417,46 @@ describe("exportState and importState", () => {
     ["a current version without a key id", (state) => ({ ...state, currentKeyId: null }), "INVALID_ENVELOPE"],
   ])("rejects %s", async (_name, change, code) => {
     await expectCode(() => RoomKeyring.importState(change(valid())), code as "INVALID_ENVELOPE");
+  });
+});
+
+describe("RoomKeyring.destroy", () => {
+  it("destroys every version held: encrypt, decrypt, export, share and back up throw INVALID_KEY", async () => {
+    const alice = await createDeviceIdentity({ userId: "alice", deviceId: "phone" });
+    const bob = await createDeviceIdentity({ userId: "bob", deviceId: "laptop" });
+    const keyring = RoomKeyring.create({ roomId: "room-1" });
+    const old = await keyring.encryptChatJson({ body: "before" }, { messageId: "msg-1" });
+    keyring.rotate({ reason: "manual" });
+    const recoveryKey = await createRecoveryKey();
+    expect(keyring.destroyed).toBe(false);
+    keyring.destroy();
+    expect(keyring.destroyed).toBe(true);
+    await expectCode(() => keyring.encryptChatJson({ body: "after" }, { messageId: "msg-2" }), "INVALID_KEY");
+    await expectCode(() => keyring.decryptChatJson(old, context("msg-1")), "INVALID_KEY");
+    await expectCode(() => keyring.exportState(), "INVALID_KEY");
+    await expectCode(() => shareRoomKey({ keyring, from: alice, to: [bob.publicBundle] }), "INVALID_KEY");
+    await expectCode(() => createKeyBackup({ keyrings: [keyring], recoveryKey }), "INVALID_KEY");
+    // The facts stay, and nothing prints a key.
+    expect(keyring.versions.map((info) => info.keyVersion)).toEqual([1, 2]);
+    expect(String(keyring)).toBe("RoomKeyring(room-1, current version 2)");
+  });
+
+  it("refuses new versions afterwards, rotated or received, and is idempotent", async () => {
+    const alice = await createDeviceIdentity({ userId: "alice", deviceId: "phone" });
+    const bob = await createDeviceIdentity({ userId: "bob", deviceId: "laptop" });
+    const sender = RoomKeyring.create({ roomId: "room-1" });
+    const receiver = RoomKeyring.empty({ roomId: "room-1" });
+    const [share] = shareRoomKey({ keyring: sender, from: alice, to: [bob.publicBundle] });
+    receiver.destroy();
+    receiver.destroy();
+    await expectCode(() => receiver.rotate({ reason: "manual" }), "INVALID_KEY");
+    await expectCode(() => acceptRoomKeyShare({ isRoomMember: () => true, share, device: bob, senderBundle: alice.publicBundle, keyring: receiver }), "INVALID_KEY");
+    expect(receiver.versions).toEqual([]);
+    // The sender's keyring, and the state exported before, are untouched.
+    const state = sender.exportState();
+    sender.destroy();
+    const restored = RoomKeyring.importState(state);
+    const envelope = await restored.encryptChatJson({ body: "again" }, { messageId: "msg-3" });
+    expect(await restored.decryptChatJson(envelope, context("msg-3"))).toEqual({ body: "again" });
   });
 });

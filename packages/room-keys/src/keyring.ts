@@ -156,6 +156,7 @@ export class RoomKeyring {
   #rotationRequired: RotationReason | null = null;
   readonly #removedUsers = new Set<string>();
   readonly #revokedDevices = new Map<string, { userId: string; deviceId: string }>();
+  #destroyed = false;
 
   private constructor(roomId: string, policy: RotationPolicy) {
     this.roomId = roomId;
@@ -418,6 +419,29 @@ export class RoomKeyring {
     };
   }
 
+  /**
+   * Destroys every key version held (`RoomKey.destroy()`: zeroed). Every later use that needs a
+   * key (encrypt, decrypt, export, share, back up) throws `E2eeError` `INVALID_KEY`, and so do
+   * rotating and adding versions; the room, policy and version facts stay readable. Idempotent.
+   * JavaScript cannot promise that no engine-made copy survives; see the `@domvia/e2ee-crypto`
+   * README, "Secret hygiene".
+   *
+   * @example
+   * ```ts
+   * keyring.destroy(); // this device leaves the room
+   * ```
+   */
+  destroy(): void {
+    if (this.#destroyed) return;
+    this.#destroyed = true;
+    for (const entry of this.#entries.values()) entry.key.destroy();
+  }
+
+  /** `true` once {@link RoomKeyring.destroy} has run. */
+  get destroyed(): boolean {
+    return this.#destroyed;
+  }
+
   /** Room and versions only. */
   toString(): string {
     return `RoomKeyring(${this.roomId}, current version ${this.currentVersion ?? "none"})`;
@@ -429,6 +453,7 @@ export class RoomKeyring {
   }
 
   #createVersion(keyVersion: number, shareable: boolean): void {
+    if (this.#destroyed) throw new E2eeError("INVALID_KEY", '"keyring" was destroyed');
     if (this.#entries.size >= MAX_KEYRING_VERSIONS) {
       throw new E2eeError("PAYLOAD_TOO_LARGE", `room "${this.roomId}" holds ${MAX_KEYRING_VERSIONS} versions: set a retention policy`);
     }
@@ -454,6 +479,7 @@ export class RoomKeyring {
    * member. A version only restored from a backup never becomes current (it decrypts history).
    */
   #addVersion(entry: KeyEntry): { readonly becameCurrent: boolean } {
+    if (this.#destroyed) throw new E2eeError("INVALID_KEY", '"keyring" was destroyed');
     const id = entryKey(entry.keyVersion, entry.keyId);
     const existing = this.#entries.get(id);
     if (existing !== undefined && !roomKeysEqual(existing.key, entry.key)) {

@@ -9,6 +9,7 @@
  */
 import { beforeEach, describe, expect, it } from "vitest";
 import { UnknownKeyError } from "../../src/index";
+import { secretMarker } from "../../../../test/support/secret-hygiene";
 import { createWorld, Device, expectFailure, type FakeServer } from "./world";
 
 describe("story: a key share arriving after its messages", () => {
@@ -26,7 +27,9 @@ describe("story: a key share arriving after its messages", () => {
 
   it("fails as UNKNOWN_KEY naming the missing version, then opens once the share lands", async () => {
     alicePhone.shareKey("hiking");
-    const messageId = await alicePhone.say("hiking", "Trailhead at seven.");
+    // A plaintext marker: the secret-hygiene check fails the run if it reaches an error or a log.
+    const trailhead = secretMarker("Trailhead at seven");
+    const messageId = await alicePhone.say("hiking", trailhead);
 
     // The message is here; the share is still in Bob's mailbox.
     const [message] = server.history("hiking");
@@ -41,7 +44,7 @@ describe("story: a key share arriving after its messages", () => {
     // The share lands; the app retries the messages it kept.
     bobLaptop.receiveShares();
     expect(bobLaptop.keyring("hiking").has(1, alicePhone.keyring("hiking").currentKeyId!)).toBe(true);
-    expect(await bobLaptop.read("hiking")).toEqual(["Trailhead at seven."]);
+    expect(await bobLaptop.read("hiking")).toEqual([trailhead]);
   });
 
   it("cannot send before any key arrives: ROTATION_REQUIRED, not a message under no key", async () => {
