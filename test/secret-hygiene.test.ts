@@ -97,7 +97,8 @@ describe("the secret index", () => {
   it("reports an excerpt without the secret or any other key-like run", () => {
     const text = `key ${buffer.toString("base64url")} and unknown ${Buffer.from(randomKey()).toString("base64url")} and ${secretMarker("excerpt")}`;
     const excerpt = index.redactedExcerpt(text, index.scan(text)[0]!);
-    expect(excerpt).toContain("[base64url of a key]");
+    // A key whose base64url has no "-" or "_" is valid base64 too, and is named so.
+    expect(excerpt).toMatch(/\[(?:base64 or )?base64url of a key\]/);
     expect(excerpt).not.toMatch(/[A-Za-z0-9_-]{20,}/);
     expect(excerpt).not.toContain("SECRET-MARKER(");
   });
