@@ -56,7 +56,14 @@ const mutation = fc.oneof(
   }),
 );
 
-function mutate(base: Record<string, unknown>, mutations: readonly fc.infer<typeof mutation>[]): Record<string, unknown> {
+/** One change to an envelope or bundle, as the arbitraries below generate them. */
+interface Mutation {
+  readonly kind: "set" | "delete" | "char";
+  readonly member: string;
+  readonly value: unknown;
+}
+
+function mutate(base: Record<string, unknown>, mutations: readonly Mutation[]): Record<string, unknown> {
   const value: Record<string, unknown> = { ...base };
   for (const { kind, member, value: change } of mutations) {
     if (kind === "delete") delete value[member];
