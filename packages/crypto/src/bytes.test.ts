@@ -266,3 +266,16 @@ describe("randomBytes", () => {
     expect(randomBytes(32)).not.toEqual(randomBytes(32));
   });
 });
+
+describe("base64url decoding of short and long texts (read directly, or through TextEncoder)", () => {
+  it("refuses a non-ASCII character, a lone surrogate or a non-alphabet character at any length", () => {
+    for (const length of [8, 64, 188, 192, 200, 4096]) {
+      const valid = base64urlEncode(new Uint8Array(Math.floor((length * 3) / 4)).map((_, i) => i * 13));
+      expect(base64urlDecode(valid), `length ${valid.length}`).toBeDefined();
+      for (const bad of ["é", "\ud800", "=", "+", " ", "\u0100"]) {
+        const at = valid.length >>> 1;
+        expect(base64urlDecode(valid.slice(0, at) + bad + valid.slice(at + 1)), `${JSON.stringify(bad)} in ${valid.length}`).toBeUndefined();
+      }
+    }
+  });
+});

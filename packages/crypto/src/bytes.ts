@@ -62,12 +62,24 @@ function encode(bytes: Uint8Array, { codes }: Alphabet, pad: boolean): string {
   return text;
 }
 
+/** The character codes of an ASCII text, or `undefined` when it has another character. */
+function asciiCodes(text: string): Uint8Array | undefined {
+  const codes = new Uint8Array(text.length);
+  for (let i = 0; i < text.length; i++) {
+    const code = text.charCodeAt(i);
+    if (code > 0x7f) return undefined;
+    codes[i] = code;
+  }
+  return codes;
+}
+
 function decode(text: string, { values }: Alphabet): Uint8Array | undefined {
   const length = text.length;
   if (length % 4 === 1) return undefined;
   // One byte per character, or the text has a non-ASCII character (then the lengths differ).
-  const source = utf8Encoder.encode(text);
-  if (source.length !== length) return undefined;
+  // Short texts are read directly: the encoder's call costs more than it saves.
+  const source = length >= NATIVE_TEXT_FROM * 4 ? utf8Encoder.encode(text) : asciiCodes(text);
+  if (source === undefined || source.length !== length) return undefined;
   const out = new Uint8Array(Math.floor((length * 3) / 4));
   const full = length - (length % 4);
   let invalid = 0;
