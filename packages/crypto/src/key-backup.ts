@@ -66,8 +66,9 @@ export function sealBackupChunk(publicKey: string, payload: KeyBackupPayloadV1):
 export function openBackupChunk(recoveryKey: RecoveryKey, chunk: KeyBackupChunkV1): KeyBackupPayloadV1 {
   const secret = recoverySecret(recoveryKey);
   const publicKey = decodePublicKey(recoveryKey.publicKey);
-  const enc = base64urlDecode(chunk.enc);
-  const ciphertext = base64urlDecode(chunk.ciphertext);
+  // A chunk is stored data: a member that is missing or not a string is malformed, not a crash.
+  const enc = typeof chunk?.enc === "string" ? base64urlDecode(chunk.enc) : undefined;
+  const ciphertext = typeof chunk?.ciphertext === "string" ? base64urlDecode(chunk.ciphertext) : undefined;
   if (enc === undefined || ciphertext === undefined) throw new E2eeError("INVALID_ENVELOPE", "invalid key backup: bad base64url");
   let plaintext: Uint8Array;
   try {

@@ -102,7 +102,8 @@ export function checkMaxPlaintextBytes(value: number | undefined): number {
   if (value === undefined) return ENVELOPE_LIMITS.defaultMaxPlaintextBytes;
   if (!Number.isSafeInteger(value) || value < 1 || value > ENVELOPE_LIMITS.maxPlaintextBytesCeiling) {
     throw new RangeError(
-      `"maxPlaintextBytes" expected an integer from 1 to ${ENVELOPE_LIMITS.maxPlaintextBytesCeiling}, got ${String(value)}`,
+      // Not String(value): an object without a string form (a null prototype) would throw a TypeError here.
+      `"maxPlaintextBytes" expected an integer from 1 to ${ENVELOPE_LIMITS.maxPlaintextBytesCeiling}, got ${typeof value === "number" ? String(value) : typeof value}`,
     );
   }
   return value;
