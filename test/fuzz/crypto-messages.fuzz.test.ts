@@ -37,7 +37,7 @@ import { BASE64URL_ALPHABET, callerValue, hostileValue, id, mostlyRefused, nasty
 import { CHAT_VALUE, MESSAGE_ID, ROOM_ID, getWorld, viaJson, type World } from "./fixtures";
 import { fuzz, isRangeError, isTypeError } from "./harness";
 import { stringify } from "./json";
-import { meaningOf, sortedJson } from "./oracles";
+import { DECRYPT_CODES, meaningOf, sortedJson } from "./oracles";
 import { fuzzTimeout } from "./runs";
 
 const TIMEOUT = fuzzTimeout(10);
@@ -47,16 +47,6 @@ beforeAll(async () => {
   world = await getWorld();
 });
 
-const DECRYPT_CODES = [
-  "INVALID_ENVELOPE",
-  "UNSUPPORTED_VERSION",
-  "PAYLOAD_TOO_LARGE",
-  "CONTEXT_MISMATCH",
-  "UNKNOWN_KEY",
-  "UNKNOWN_SENDER",
-  "BAD_SIGNATURE",
-  "DECRYPTION_FAILED",
-] as const;
 
 const b64u = (bytes: Uint8Array): string => Buffer.from(bytes).toString("base64url");
 const utf8 = (text: string): Uint8Array => new TextEncoder().encode(text);

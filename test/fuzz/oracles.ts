@@ -127,3 +127,15 @@ export function parserEntry(
     },
   };
 }
+
+/** Every code decrypting a chat message may end in (SPEC.md §6, §8.5, §15). */
+export const DECRYPT_CODES = [
+  "INVALID_ENVELOPE",
+  "UNSUPPORTED_VERSION",
+  "PAYLOAD_TOO_LARGE",
+  "CONTEXT_MISMATCH",
+  "UNKNOWN_KEY",
+  "UNKNOWN_SENDER",
+  "BAD_SIGNATURE",
+  "DECRYPTION_FAILED",
+] as const;

@@ -149,8 +149,8 @@ export function setNativeBackendsForTesting(backends: {
   node?: NodeCrypto | undefined | null;
   subtle?: WebCryptoSubtle | undefined | null;
 }): void {
-  if ("node" in backends) nodeCrypto = backends.node ?? (backends.node === null ? null : undefined);
-  if ("subtle" in backends) subtle = backends.subtle ?? (backends.subtle === null ? null : undefined);
+  if ("node" in backends) nodeCrypto = backends.node;
+  if ("subtle" in backends) subtle = backends.subtle;
 }
 
 function lookUpNodeCrypto(): NodeCrypto | undefined {

@@ -41,6 +41,7 @@ import {
   plainBytes,
   type NodeCipher,
   type NodeCrypto,
+  type WebCryptoSubtle,
 } from "./native";
 
 /** Key size in bytes. */
@@ -130,28 +131,29 @@ export class XaesKey {
 
   /** {@link XaesKey.seal}, using WebCrypto for large messages where `node:crypto` is absent. */
   async sealAsync(nonce: Uint8Array, plaintext: Uint8Array, additionalData: Uint8Array): Promise<Uint8Array> {
-    const subtle = plaintext.length >= WEBCRYPTO_MIN_BYTES && nativeNodeCrypto() === undefined ? nativeSubtle() : undefined;
-    if (subtle === undefined) return this.seal(nonce, plaintext, additionalData);
-    const messageKey = this.deriveMessageKey(nonce);
-    try {
-      const key = await subtle.importKey("raw", messageKey, "AES-GCM", false, ["encrypt"]);
-      const params = { name: "AES-GCM", iv: nonce.slice(12, 24), additionalData, tagLength: 128 } as const;
-      return new Uint8Array(await subtle.encrypt(params, key, plaintext));
-    } finally {
-      messageKey.fill(0);
-    }
+    const subtle = largeMessageSubtle(plaintext.length);
+    return subtle === undefined ? this.seal(nonce, plaintext, additionalData) : this.#webCrypto(subtle, "encrypt", nonce, plaintext, additionalData);
   }
 
   /** {@link XaesKey.open}, using WebCrypto for large messages where `node:crypto` is absent. */
   async openAsync(nonce: Uint8Array, sealed: Uint8Array, additionalData: Uint8Array): Promise<Uint8Array> {
-    const subtle =
-      sealed.length >= WEBCRYPTO_MIN_BYTES + XAES_TAG_BYTES && nativeNodeCrypto() === undefined ? nativeSubtle() : undefined;
-    if (subtle === undefined) return this.open(nonce, sealed, additionalData);
+    const subtle = largeMessageSubtle(sealed.length - XAES_TAG_BYTES);
+    return subtle === undefined ? this.open(nonce, sealed, additionalData) : this.#webCrypto(subtle, "decrypt", nonce, sealed, additionalData);
+  }
+
+  // AES-256-GCM under Kx with WebCrypto: the same layout as noble (ciphertext || tag).
+  async #webCrypto(
+    subtle: WebCryptoSubtle,
+    operation: "encrypt" | "decrypt",
+    nonce: Uint8Array,
+    input: Uint8Array,
+    additionalData: Uint8Array,
+  ): Promise<Uint8Array> {
     const messageKey = this.deriveMessageKey(nonce);
     try {
-      const key = await subtle.importKey("raw", messageKey, "AES-GCM", false, ["decrypt"]);
+      const key = await subtle.importKey("raw", messageKey, "AES-GCM", false, [operation]);
       const params = { name: "AES-GCM", iv: nonce.slice(12, 24), additionalData, tagLength: 128 } as const;
-      return new Uint8Array(await subtle.decrypt(params, key, sealed));
+      return new Uint8Array(await subtle[operation](params, key, input));
     } finally {
       messageKey.fill(0);
     }
@@ -196,6 +198,11 @@ export class XaesKey {
     }
     return plainBytes(this.#nodeEcb.update(blocks));
   }
+}
+
+/** WebCrypto, for a message of this many plaintext bytes, when it is the path to take. */
+function largeMessageSubtle(plaintextBytes: number): WebCryptoSubtle | undefined {
+  return plaintextBytes >= WEBCRYPTO_MIN_BYTES && nativeNodeCrypto() === undefined ? nativeSubtle() : undefined;
 }
 
 function checkNonce(nonce: Uint8Array): void {

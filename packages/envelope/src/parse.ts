@@ -113,7 +113,6 @@ const SIGNATURE_CHARS = base64urlLength(ENVELOPE_LIMITS.signatureBytes);
 export function envelopeAcceptor(maxPlaintextBytes: number): (value: Record<string, unknown>, version: number) => Envelope | undefined {
   const minCiphertextChars = base64urlLength(1 + ENVELOPE_LIMITS.tagBytes);
   const maxCiphertextChars = base64urlLength(maxCiphertextBytes(maxPlaintextBytes));
-  const bytes = isBase64urlText;
   return (value, version) => {
     if (version !== 1 && version !== 2) return undefined;
     const copy = ownDataMembers(value, version === 1 ? V1_MEMBERS : V2_MEMBERS);
@@ -129,13 +128,13 @@ export function envelopeAcceptor(maxPlaintextBytes: number): (value: Record<stri
       Number.isSafeInteger(keyVersion) &&
       keyVersion >= 1 &&
       keyVersion <= ENVELOPE_LIMITS.maxKeyVersion &&
-      bytes(copy["nonce"], NONCE_CHARS, NONCE_CHARS) &&
-      bytes(copy["commitment"], COMMITMENT_CHARS, COMMITMENT_CHARS) &&
-      bytes(copy["ciphertext"], minCiphertextChars, maxCiphertextChars) &&
+      isBase64urlText(copy["nonce"], NONCE_CHARS, NONCE_CHARS) &&
+      isBase64urlText(copy["commitment"], COMMITMENT_CHARS, COMMITMENT_CHARS) &&
+      isBase64urlText(copy["ciphertext"], minCiphertextChars, maxCiphertextChars) &&
       (version === 1 ||
         (isValidId(copy["senderUserId"]) &&
           isValidId(copy["senderDeviceId"]) &&
-          bytes(copy["signature"], SIGNATURE_CHARS, SIGNATURE_CHARS)));
+          isBase64urlText(copy["signature"], SIGNATURE_CHARS, SIGNATURE_CHARS)));
     return valid ? (copy as unknown as Envelope) : undefined;
   };
 }
