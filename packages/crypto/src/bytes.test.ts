@@ -3,8 +3,9 @@
  * canonical-only decoding (RFC 4648 §3.5), strict UTF-8 (RFC 3629) and the CSPRNG wrapper.
  */
 import fc from "fast-check";
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { base64Decode, base64Encode, base64urlDecode, base64urlEncode, randomBytes, utf8Decode, utf8Encode } from "./bytes";
+import { getNativeCrypto, setNativeCrypto } from "./native";
 
 const STANDARD = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 const URL_SAFE = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
@@ -277,5 +278,112 @@ describe("base64url decoding of short and long texts (read directly, or through 
         expect(base64urlDecode(valid.slice(0, at) + bad + valid.slice(at + 1)), `${JSON.stringify(bad)} in ${valid.length}`).toBeUndefined();
       }
     }
+  });
+});
+
+describe("base64url through Node's Buffer (long inputs) and in JS (native crypto off)", () => {
+  /** `run` with native acceleration set to `mode`; restores the mode the test project set. */
+  function withMode<T>(mode: "auto" | "off", run: () => T): T {
+    const previous = getNativeCrypto().mode;
+    try {
+      setNativeCrypto(mode);
+      return run();
+    } finally {
+      setNativeCrypto(previous);
+    }
+  }
+  const onBothPaths = <T>(run: () => T): { native: T; js: T } => ({ native: withMode("auto", run), js: withMode("off", run) });
+
+  const hex = (bytes: Uint8Array | undefined): string | undefined => (bytes === undefined ? undefined : Buffer.from(bytes).toString("hex"));
+  /** Short inputs (JS on both paths) and long ones (Buffer when on: from 96 bytes encoded, 1,024 characters decoded), some as views at an offset. */
+  const bytesArbitrary = fc
+    .tuple(fc.oneof(fc.uint8Array({ maxLength: 100 }), fc.uint8Array({ minLength: 760, maxLength: 4500 })), fc.nat({ max: 3 }))
+    .map(([bytes, skip]) => bytes.subarray(Math.min(skip, bytes.length)));
+  const BOUNDARY_LENGTHS = [0, 1, 2, 95, 96, 97, 766, 767, 768, 769, 770, 4500];
+
+  it("take the Buffer path for long inputs only when native crypto is on, and JS for short ones", () => {
+    const from = vi.spyOn(Buffer, "from");
+    try {
+      const calls = (mode: "auto" | "off", run: () => unknown): number => {
+        from.mockClear();
+        withMode(mode, run);
+        return from.mock.calls.length;
+      };
+      expect(calls("auto", () => base64urlEncode(new Uint8Array(4096)))).toBeGreaterThan(0);
+      expect(calls("auto", () => base64urlDecode("A".repeat(4096)))).toBeGreaterThan(0);
+      expect(calls("off", () => base64urlEncode(new Uint8Array(4096)))).toBe(0);
+      expect(calls("off", () => base64urlDecode("A".repeat(4096)))).toBe(0);
+      expect(calls("auto", () => base64urlEncode(new Uint8Array(16)))).toBe(0);
+      expect(calls("auto", () => base64urlDecode("A".repeat(24)))).toBe(0);
+    } finally {
+      from.mockRestore();
+    }
+  });
+
+  it("encode the same text on both paths, the one Buffer gives, for bytes of 0 to 4,500 and views at an offset", () => {
+    const check = (bytes: Uint8Array): void => {
+      const { native, js } = onBothPaths(() => base64urlEncode(bytes));
+      expect(native, `${bytes.length} bytes`).toBe(js);
+      expect(js).toBe(Buffer.from(bytes).toString("base64url"));
+    };
+    for (const length of BOUNDARY_LENGTHS) check(randomBytes(length + 1).subarray(1));
+    fc.assert(fc.property(bytesArbitrary, check), { numRuns: 300 });
+  });
+
+  it("decode canonical texts of 0 to 6,000 characters to the same bytes on both paths, as plain Uint8Arrays owning their memory", () => {
+    const check = (bytes: Uint8Array): void => {
+      const { native, js } = onBothPaths(() => base64urlDecode(Buffer.from(bytes).toString("base64url")));
+      for (const [path, decoded] of [["native", native], ["js", js]] as const) {
+        expect(hex(decoded), `${path}, ${bytes.length} bytes`).toBe(hex(bytes));
+        expect(Object.getPrototypeOf(decoded) === Uint8Array.prototype, `${path} result is a plain Uint8Array`).toBe(true);
+        expect([decoded!.byteOffset, decoded!.buffer.byteLength], `${path} result owns its ArrayBuffer`).toEqual([0, bytes.length]);
+      }
+    };
+    for (const length of BOUNDARY_LENGTHS) check(randomBytes(length));
+    fc.assert(fc.property(bytesArbitrary, check), { numRuns: 300 });
+  });
+
+  it("give results that fit Buffer's shared pool (under 4 KiB) an ArrayBuffer each, on both paths", () => {
+    const texts = [randomBytes(768), randomBytes(1000), Uint8Array.of(1, 2, 3)].map((bytes) => Buffer.from(bytes).toString("base64url"));
+    const { native, js } = onBothPaths(() => texts.map((text) => base64urlDecode(text)!));
+    for (const decoded of [native, js]) {
+      expect(new Set(decoded.map((bytes) => bytes.buffer)).size).toBe(3);
+      expect(decoded.map((bytes) => Buffer.from(bytes).toString("base64url"))).toEqual(texts);
+    }
+  });
+
+  // U+0141, U+0161, U+012D and U+015F have an alphabet character ('A', 'a', '-', '_') as low byte.
+  const NOT_ALPHABET = ["+", "/", "=", "==", " ", "\n", "\r", "\t", "\u0000", ".", "é", "\u0141", "\u0100", "\u0161", "\u012d", "\u015f", "А", "\ud800", "😀"];
+
+  it("refuse on both paths a character outside the alphabet inserted or substituted anywhere", () => {
+    fc.assert(
+      fc.property(bytesArbitrary, fc.nat(), fc.constantFrom(...NOT_ALPHABET), fc.boolean(), (bytes, position, character, insert) => {
+        const text = Buffer.from(bytes).toString("base64url");
+        const at = position % (text.length + 1);
+        const bad = text.slice(0, at) + character + text.slice(insert ? at : at + 1);
+        const { native, js } = onBothPaths(() => base64urlDecode(bad));
+        expect([native, js], `${JSON.stringify(character)} at ${at} of ${text.length}`).toEqual([undefined, undefined]);
+      }),
+      { numRuns: 500 },
+    );
+  });
+
+  it("refuse on both paths a length of 1 modulo 4 and a last character with non-zero unused bits", () => {
+    fc.assert(
+      fc.property(bytesArbitrary, fc.nat(63), (bytes, value) => {
+        const whole = Buffer.from(bytes.subarray(0, bytes.length - (bytes.length % 3))).toString("base64url");
+        const oneTooMany = whole + URL_SAFE[value]!;
+        // The same high bits in the last character, but some unused low bits set.
+        const partial = Buffer.from(bytes.length % 3 === 0 ? Uint8Array.of(value, ...bytes) : bytes).toString("base64url");
+        const mask = partial.length % 4 === 2 ? 0x0f : 0x03;
+        const last = (URL_SAFE.indexOf(partial.at(-1)!) & ~mask) | ((value % mask) + 1);
+        const badLast = partial.slice(0, -1) + URL_SAFE[last]!;
+        for (const bad of [oneTooMany, badLast]) {
+          const { native, js } = onBothPaths(() => base64urlDecode(bad));
+          expect([native, js], `${bad.length} characters ending ${bad.slice(-4)}`).toEqual([undefined, undefined]);
+        }
+      }),
+      { numRuns: 300 },
+    );
   });
 });

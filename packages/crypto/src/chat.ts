@@ -16,19 +16,19 @@ import {
   encodeAssociatedDataV1,
   encodeAssociatedDataV2,
   envelopeSignatureInputV2,
-  parseEnvelope,
+  parseEnvelopeForOpening,
   safeParseJson,
   type DeviceBundle,
   type Envelope,
   type EnvelopeV1,
   type EnvelopeV2,
 } from "@domvia/e2ee-envelope";
-import { base64urlDecode, base64urlEncode, randomNonce, utf8Decode, utf8Encode } from "./bytes";
+import { base64urlDecode, base64urlEncode, randomNonce, utf8Decode } from "./bytes";
 import { identitySecrets, verifyDeviceBundle, type DeviceIdentity } from "./device-identity";
-import { pad, unpad, type PaddingMode } from "./padding";
+import { padText, unpad, type PaddingMode } from "./padding";
 import { describeValue, isRoomKey, keyCommitment, keyCommitmentText, keyState, type KeyState, type RoomKey } from "./room-key";
 import { sign, verify } from "./signing";
-import { XAES_NONCE_BYTES } from "./xaes-256-gcm";
+import { XAES_NONCE_BYTES, XAES_TAG_BYTES } from "./xaes-256-gcm";
 
 /** A JSON value, as `decryptChatJson` returns it. */
 export type JsonValue = null | boolean | number | string | JsonValue[] | { [key: string]: JsonValue };
@@ -132,9 +132,12 @@ export async function encryptChatJson(
 ): Promise<Envelope> {
   const prepared = prepareSeal(value, key, context);
   const nonce = randomNonce(XAES_NONCE_BYTES);
+  const { cipher } = prepared.state;
   let sealed: Uint8Array;
   try {
-    sealed = await prepared.state.cipher.sealAsync(nonce, prepared.padded, prepared.additionalData);
+    sealed = cipher.prefersAsync(prepared.padded.length)
+      ? await cipher.sealAsync(nonce, prepared.padded, prepared.additionalData)
+      : cipher.seal(nonce, prepared.padded, prepared.additionalData);
   } finally {
     prepared.padded.fill(0);
   }
@@ -184,39 +187,32 @@ function prepareSeal(value: unknown, key: RoomKey, context: EncryptChatJsonConte
     throw new TypeError(`"padding" expected "padme" or "none", got ${describeValue(padding)}`);
   }
   const maxPlaintextBytes = checkMaxPlaintextBytes(context.maxPlaintextBytes);
-  const json = toJson(value);
-  // A UTF-16 code unit encodes to at least one UTF-8 byte: reject early without encoding.
-  if (json.length > maxPlaintextBytes) throw tooLarge(maxPlaintextBytes);
-  const message = utf8Encode(json);
-  if (message.length > maxPlaintextBytes) {
-    message.fill(0);
-    throw tooLarge(maxPlaintextBytes);
-  }
-  const padded = pad(message, padding);
-  message.fill(0);
+  const padded = padText(toJson(value), padding, maxPlaintextBytes);
+  if (padded === undefined) throw tooLarge(maxPlaintextBytes);
   return { state, additionalData, padded, signingSecretKey: signer?.signingSecretKey };
 }
 
 /** The envelope around a sealed message; v2 adds the sender's ids and signature. */
 function finishEnvelope(prepared: PreparedSeal, context: EncryptChatJsonContext, nonce: Uint8Array, sealed: Uint8Array): Envelope {
   const { roomId, messageId, keyId, keyVersion, sender } = context;
-  const commitment = keyCommitment(prepared.state);
-  const fields = {
+  const nonceText = base64urlEncode(nonce);
+  const ciphertext = base64urlEncode(sealed);
+  const commitmentText = keyCommitmentText(prepared.state);
+  if (sender === undefined || prepared.signingSecretKey === undefined) {
+    return { v: 1, suite: SUITE_V1, roomId, messageId, keyId, keyVersion, nonce: nonceText, commitment: commitmentText, ciphertext } satisfies EnvelopeV1;
+  }
+  const signed = envelopeSignatureInputV2(prepared.additionalData, nonce, keyCommitment(prepared.state), sealed);
+  const signature = sign(prepared.signingSecretKey, signed);
+  return {
+    v: 2,
     suite: SUITE_V1,
     roomId,
     messageId,
     keyId,
     keyVersion,
-    nonce: base64urlEncode(nonce),
-    commitment: keyCommitmentText(prepared.state),
-    ciphertext: base64urlEncode(sealed),
-  } as const;
-  if (sender === undefined || prepared.signingSecretKey === undefined) return { v: 1, ...fields } satisfies EnvelopeV1;
-  const signed = envelopeSignatureInputV2(prepared.additionalData, nonce, commitment, sealed);
-  const signature = sign(prepared.signingSecretKey, signed);
-  return {
-    v: 2,
-    ...fields,
+    nonce: nonceText,
+    commitment: commitmentText,
+    ciphertext,
     senderUserId: sender.userId,
     senderDeviceId: sender.deviceId,
     signature: base64urlEncode(signature),
@@ -243,12 +239,16 @@ function finishEnvelope(prepared: PreparedSeal, context: EncryptChatJsonContext,
  * @throws TypeError when `key` is neither a {@link RoomKey} nor a function, a resolver returns
  *   something else, or a context field is invalid.
  */
-export async function decryptChatJson(
+export function decryptChatJson(
   envelope: unknown,
   key: RoomKey | RoomKeyResolver,
   context: DecryptChatJsonContext,
 ): Promise<JsonValue> {
-  return (await decryptChatMessage(envelope, key, context)).value;
+  return decryptChatMessage(envelope, key, context).then(valueOf);
+}
+
+function valueOf(message: DecryptedChatMessage): JsonValue {
+  return message.value;
 }
 
 /**
@@ -274,7 +274,7 @@ export async function decryptChatMessage(
     throw new TypeError(`"key" expected a RoomKey or a resolver function, got ${describeValue(key)}`);
   }
   const maxPlaintextBytes = checkMaxPlaintextBytes(context.maxPlaintextBytes);
-  const parsed = parseEnvelope(envelope, { maxPlaintextBytes });
+  const { envelope: parsed, ciphertext: sealed } = parseEnvelopeForOpening(envelope, maxPlaintextBytes, base64urlDecode);
   if (parsed.roomId !== context.roomId) throw new ContextMismatchError("roomId");
   if (parsed.messageId !== context.messageId) throw new ContextMismatchError("messageId");
   if (parsed.v === 1 && context.requireSignature === true) {
@@ -284,7 +284,8 @@ export async function decryptChatMessage(
   const { keyId, keyVersion } = parsed;
   let roomKey: RoomKey | undefined;
   if (typeof key === "function") {
-    roomKey = await key({ roomId: context.roomId, keyId, keyVersion });
+    const found = key({ roomId: context.roomId, keyId, keyVersion });
+    roomKey = isPromiseLike(found) ? await found : found;
     if (roomKey === undefined || roomKey === null) throw new UnknownKeyError(context.roomId, keyId, keyVersion);
   } else {
     roomKey = key;
@@ -293,7 +294,6 @@ export async function decryptChatMessage(
 
   const nonce = base64urlDecode(parsed.nonce);
   const commitment = base64urlDecode(parsed.commitment);
-  const sealed = base64urlDecode(parsed.ciphertext);
   if (nonce === undefined || commitment === undefined || sealed === undefined) {
     // Unreachable after the schema's canonical-base64url check; kept as defence in depth.
     throw new E2eeError("INVALID_ENVELOPE", "invalid envelope: bad base64url");
@@ -311,9 +311,12 @@ export async function decryptChatMessage(
 
   // Key commitment first (constant time): a ciphertext crafted to open under two keys is refused.
   if (!equalBytes(commitment, keyCommitment(state))) throw decryptionFailed();
+  const { cipher } = state;
   let padded: Uint8Array;
   try {
-    padded = await state.cipher.openAsync(nonce, sealed, additionalData);
+    padded = cipher.prefersAsync(sealed.length - XAES_TAG_BYTES)
+      ? await cipher.openAsync(nonce, sealed, additionalData)
+      : cipher.open(nonce, sealed, additionalData);
   } catch {
     throw decryptionFailed();
   }
@@ -351,6 +354,10 @@ async function verifySender(
   if (signature === undefined || !verify(signature, signed, bundle.signingKey)) {
     throw new E2eeError("BAD_SIGNATURE", "message signature does not verify");
   }
+}
+
+function isPromiseLike<T>(value: T | PromiseLike<T>): value is PromiseLike<T> {
+  return typeof (value as { then?: unknown } | null | undefined)?.then === "function";
 }
 
 function toJson(value: unknown): string {

@@ -20,9 +20,9 @@
  */
 
 import { base64urlDecode, base64urlEncode } from "./bytes";
+import { builtinModule, nativeMode, setNativeMode, type NativeCryptoMode } from "./native-mode";
 
-/** Whether native implementations may be used: `"auto"` (default) or `"off"` (noble only). */
-export type NativeCryptoMode = "auto" | "off";
+export type { NativeCryptoMode } from "./native-mode";
 
 /** Which implementation each primitive uses now. */
 export interface NativeCryptoInfo {
@@ -90,7 +90,6 @@ export interface WebCryptoSubtle {
   decrypt(algorithm: { name: "AES-GCM"; iv: Uint8Array; additionalData: Uint8Array; tagLength: 128 }, key: unknown, data: Uint8Array): Promise<ArrayBuffer>;
 }
 
-let mode: NativeCryptoMode = "auto";
 let nodeCrypto: NodeCrypto | undefined | null = null; // null: not looked up yet
 let subtle: WebCryptoSubtle | undefined | null = null;
 
@@ -110,7 +109,7 @@ export function setNativeCrypto(newMode: NativeCryptoMode): void {
   if (newMode !== "auto" && newMode !== "off") {
     throw new TypeError(`"mode" expected "auto" or "off", got ${typeof newMode === "string" ? JSON.stringify(newMode) : typeof newMode}`);
   }
-  mode = newMode;
+  setNativeMode(newMode);
 }
 
 /**
@@ -124,19 +123,19 @@ export function setNativeCrypto(newMode: NativeCryptoMode): void {
 export function getNativeCrypto(): NativeCryptoInfo {
   const node = nativeNodeCrypto() !== undefined ? "node:crypto" : "noble";
   const web = nativeSubtle() !== undefined ? "webcrypto" : "noble";
-  return Object.freeze({ mode, aesGcm: node, largeAesGcm: node === "node:crypto" ? node : web, x25519: node, ed25519: node });
+  return Object.freeze({ mode: nativeMode(), aesGcm: node, largeAesGcm: node === "node:crypto" ? node : web, x25519: node, ed25519: node });
 }
 
 /** @internal node:crypto when it may be used, else `undefined`. */
 export function nativeNodeCrypto(): NodeCrypto | undefined {
-  if (mode === "off") return undefined;
+  if (nativeMode() === "off") return undefined;
   if (nodeCrypto === null) nodeCrypto = lookUpNodeCrypto();
   return nodeCrypto;
 }
 
 /** @internal WebCrypto's `subtle` when it may be used for large messages, else `undefined`. */
 export function nativeSubtle(): WebCryptoSubtle | undefined {
-  if (mode === "off") return undefined;
+  if (nativeMode() === "off") return undefined;
   if (subtle === null) subtle = lookUpSubtle();
   return subtle;
 }
@@ -154,13 +153,7 @@ export function setNativeBackendsForTesting(backends: {
 }
 
 function lookUpNodeCrypto(): NodeCrypto | undefined {
-  try {
-    const process = (globalThis as { process?: { getBuiltinModule?: (id: string) => unknown } }).process;
-    if (typeof process?.getBuiltinModule !== "function") return undefined;
-    return acceptNodeCrypto(process.getBuiltinModule("node:crypto"));
-  } catch {
-    return undefined;
-  }
+  return acceptNodeCrypto(builtinModule("node:crypto"));
 }
 
 /**

@@ -6,7 +6,7 @@ import { padmeLength } from "@domvia/e2ee-envelope";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { randomBytes } from "./bytes";
-import { pad, unpad, type PaddingMode } from "./padding";
+import { pad, padText, unpad, type PaddingMode } from "./padding";
 
 const hex = (bytes: Uint8Array): string => Buffer.from(bytes).toString("hex");
 
@@ -86,4 +86,53 @@ describe("pad and unpad", () => {
     expect(unpad(Uint8Array.of(0x80))).toEqual(new Uint8Array(0));
     expect(unpad(Uint8Array.of(0x80, 0, 0, 0))).toEqual(new Uint8Array(0));
   });
+});
+
+describe("padText", () => {
+  const utf8 = new TextEncoder();
+  /** What padText must return: pad() of the UTF-8 encoding (lone surrogates become U+FFFD), or undefined when too long. */
+  const reference = (text: string, mode: PaddingMode, maxBytes: number): string | undefined => {
+    const encoded = utf8.encode(text);
+    return encoded.length > maxBytes ? undefined : hex(pad(encoded, mode));
+  };
+  const check = (text: string, mode: PaddingMode, maxBytes: number): void => {
+    const padded = padText(text, mode, maxBytes);
+    expect(padded === undefined ? undefined : hex(padded), `${JSON.stringify(text.slice(0, 40))} (${text.length}), ${mode}, max ${maxBytes}`).toBe(reference(text, mode, maxBytes));
+  };
+  const unit = fc.oneof(
+    { weight: 4, arbitrary: fc.constantFrom("a", "{", "~", "\u0000", "\u007f") },
+    fc.constantFrom("\u0080", "é", "€", "\uffff", "😀", "\ud800", "\udfff", "\ud83d"),
+  );
+  const text = fc.oneof(fc.string({ maxLength: 300 }), fc.string({ unit: "binary", maxLength: 300 }), fc.string({ unit, maxLength: 300 }));
+
+  for (const mode of MODES) {
+    it(`equals pad() of the UTF-8 encoding, or undefined above maxBytes, for ASCII and non-ASCII text with padding "${mode}"`, () => {
+      fc.assert(
+        fc.property(text, fc.integer({ min: -3, max: 3 }), fc.nat(1000), fc.boolean(), (value, delta, random, nearLength) => {
+          const length = utf8.encode(value).length;
+          check(value, mode, nearLength ? Math.max(0, length + delta) : random);
+        }),
+        { numRuns: 1000 },
+      );
+    });
+
+    it(`pads a UTF-8 encoding of exactly maxBytes and refuses maxBytes + 1, with padding "${mode}"`, () => {
+      for (const value of ["", "a", "a".repeat(100), "é", "aé", "é".repeat(50), "😀", "\ud800", "a\udc00b", "€".repeat(33) + "a"]) {
+        const length = utf8.encode(value).length;
+        expect(padText(value, mode, length), JSON.stringify(value)).toBeDefined();
+        check(value, mode, length);
+        if (length > 0) expect(padText(value, mode, length - 1), JSON.stringify(value)).toBeUndefined();
+        expect(padText(value + "a", mode, length)).toBeUndefined();
+      }
+    });
+
+    it(`refuses a text longer than maxBytes, and non-ASCII text whose encoding alone is too long, with padding "${mode}"`, () => {
+      expect(padText("a".repeat(11), mode, 10)).toBeUndefined();
+      expect(padText("é".repeat(11), mode, 10)).toBeUndefined();
+      expect(padText("é".repeat(5), mode, 9)).toBeUndefined(); // 5 characters, 10 bytes
+      expect(padText("😀".repeat(3), mode, 11)).toBeUndefined(); // 6 code units, 12 bytes
+      check("é".repeat(5), mode, 10);
+      check("", mode, 0);
+    });
+  }
 });

@@ -15,11 +15,37 @@ export type PaddingMode = "padme" | "none";
 
 /** Copies `message` into a new padded buffer. */
 export function pad(message: Uint8Array, mode: PaddingMode): Uint8Array {
-  const unpadded = message.length + 1;
-  const padded = new Uint8Array(mode === "padme" ? padmeLength(unpadded) : unpadded);
+  const padded = new Uint8Array(paddedLength(message.length, mode));
   padded.set(message);
   padded[message.length] = 0x80;
   return padded;
+}
+
+const utf8Encoder = new TextEncoder();
+
+/**
+ * The UTF-8 bytes of `text`, padded: {@link pad} of its encoding, without the intermediate copy
+ * when the text is ASCII (most chat JSON). Returns
+ * `undefined` when the encoding is longer than `maxBytes`; nothing unpadded is left behind.
+ */
+export function padText(text: string, mode: PaddingMode, maxBytes: number): Uint8Array | undefined {
+  if (text.length > maxBytes) return undefined; // a UTF-16 code unit is at least one UTF-8 byte
+  const padded = new Uint8Array(paddedLength(text.length, mode));
+  const { read, written } = utf8Encoder.encodeInto(text, padded);
+  if (read === text.length && written === text.length) {
+    padded[written] = 0x80;
+    return padded;
+  }
+  // Not ASCII: the encoding is longer than the text, so the padded length is another one.
+  padded.fill(0);
+  const message = utf8Encoder.encode(text);
+  const result = message.length > maxBytes ? undefined : pad(message, mode);
+  message.fill(0);
+  return result;
+}
+
+function paddedLength(messageLength: number, mode: PaddingMode): number {
+  return mode === "padme" ? padmeLength(messageLength + 1) : messageLength + 1;
 }
 
 /** The message inside a padded buffer (a view), or `undefined` when the padding is malformed. */

@@ -129,6 +129,15 @@ export class XaesKey {
     }
   }
 
+  /**
+   * `true` when {@link XaesKey.sealAsync} and {@link XaesKey.openAsync} would take a faster,
+   * asynchronous path (WebCrypto) for a message of this many plaintext bytes; otherwise the
+   * synchronous calls are just as fast and spare the caller a promise.
+   */
+  prefersAsync(plaintextBytes: number): boolean {
+    return largeMessageSubtle(plaintextBytes) !== undefined;
+  }
+
   /** {@link XaesKey.seal}, using WebCrypto for large messages where `node:crypto` is absent. */
   async sealAsync(nonce: Uint8Array, plaintext: Uint8Array, additionalData: Uint8Array): Promise<Uint8Array> {
     const subtle = largeMessageSubtle(plaintext.length);

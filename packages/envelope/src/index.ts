@@ -51,8 +51,10 @@ export {
 export {
   SUPPORTED_ENVELOPE_VERSIONS,
   parseEnvelope,
+  parseEnvelopeForOpening,
   safeParseEnvelope,
   type Envelope,
+  type EnvelopeForOpening,
   type ParseEnvelopeOptions,
   type SafeParseEnvelopeResult,
 } from "./parse";

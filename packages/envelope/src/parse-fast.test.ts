@@ -1,13 +1,14 @@
 /**
  * The envelope parser's fast path (`envelopeAcceptor`) against the schema it shortcuts: on valid
  * and mutated envelopes of both versions, it never accepts what the schema refuses, and what it
- * accepts is exactly the schema's output (same members, same order).
+ * accepts is exactly the schema's output (same members, same order). Likewise parseEnvelopeForOpening
+ * (which leaves the ciphertext's alphabet to its decoder) against parseEnvelope.
  */
 import fc from "fast-check";
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { ENVELOPE_V1 } from "../test/fixtures";
 import { acceptDeviceBundle, deviceBundleSchemaV1, parseDeviceBundle } from "./device-bundle";
-import { envelopeAcceptor, parseEnvelope } from "./parse";
+import { envelopeAcceptor, parseEnvelope, parseEnvelopeForOpening, type EnvelopeForOpening } from "./parse";
 import { createEnvelopeV1Schema } from "./v1/schema";
 import { createEnvelopeV2Schema } from "./v2/envelope";
 
@@ -114,6 +115,130 @@ describe("envelope parser fast path", () => {
   it("refuses through the schema, with its typed error, whatever the fast path deferred", () => {
     expect(() => parseEnvelope({ ...ENVELOPE_V1, roomId: "room 42" })).toThrow(expect.objectContaining({ code: "INVALID_ENVELOPE" }));
     expect(() => parseEnvelope({ ...ENVELOPE_V1, ciphertext: "A".repeat(100_000) })).toThrow(expect.objectContaining({ code: "PAYLOAD_TOO_LARGE" }));
+  });
+});
+
+/** A strict decoder of canonical unpadded base64url, like the one the crypto package passes in. */
+function strictDecode(text: string): Uint8Array | undefined {
+  if (!/^[A-Za-z0-9_-]*$/.test(text) || text.length % 4 === 1) return undefined;
+  const bytes = Buffer.from(text, "base64url");
+  return bytes.toString("base64url") === text ? new Uint8Array(bytes) : undefined;
+}
+
+type Outcome<T> = { ok: true; value: T } | { ok: false; error: unknown };
+function attempt<T>(run: () => T): Outcome<T> {
+  try {
+    return { ok: true, value: run() };
+  } catch (error) {
+    return { ok: false, error };
+  }
+}
+const errorFields = (error: unknown): unknown => {
+  const { name, code, message, issues } = error as Record<string, unknown>;
+  return { name, code, message, issues };
+};
+const show = (input: unknown): string => {
+  try {
+    return (typeof input === "string" ? input : JSON.stringify(input)).slice(0, 300);
+  } catch {
+    return String(typeof input);
+  }
+};
+
+/** parseEnvelopeForOpening against parseEnvelope: the same error, or an equal frozen envelope and its decoded ciphertext. */
+function compareOpening(input: unknown, limit: (typeof LIMITS)[number]): "parsed" | "refused" {
+  const reference = attempt(() => parseEnvelope(input, { maxPlaintextBytes: limit }));
+  const opening = attempt(() => parseEnvelopeForOpening(input, limit, strictDecode));
+  if (!reference.ok) {
+    expect(opening.ok, `parseEnvelopeForOpening accepted what parseEnvelope refuses: ${show(input)}`).toBe(false);
+    expect(errorFields((opening as { error: unknown }).error), show(input)).toEqual(errorFields(reference.error));
+    return "refused";
+  }
+  expect(opening.ok, `parseEnvelopeForOpening refused what parseEnvelope accepts: ${show(input)}`).toBe(true);
+  const { envelope, ciphertext } = (opening as { value: EnvelopeForOpening }).value;
+  expect(JSON.stringify(envelope)).toBe(JSON.stringify(reference.value));
+  expect(Object.isFrozen(envelope)).toBe(true);
+  expect(Buffer.from(ciphertext!).toString("hex")).toBe(Buffer.from(strictDecode(reference.value.ciphertext)!).toString("hex"));
+  return "parsed";
+}
+
+const CIPHERTEXT = ENVELOPE_V1.ciphertext; // 86 characters: the last one has 4 unused bits
+const setCiphertext = (text: fc.Arbitrary<string>): fc.Arbitrary<Mutation> => fc.record({ kind: fc.constant("set" as const), member: fc.constant("ciphertext"), value: text });
+// Characters outside the alphabet; U+0141 and U+012D have 'A' and '-' as low byte.
+const notAlphabet = fc.constantFrom("+", "/", "=", " ", "\n", "é", "\u0141", "\u0100", "\u012d", "\ud800");
+/** Changes that break only the ciphertext's alphabet or canonical form (or give it another valid value). */
+const ciphertextMutation = fc.oneof(
+  fc.record({ kind: fc.constant("char" as const), member: fc.constant("ciphertext"), value: fc.tuple(fc.nat(), notAlphabet) }),
+  setCiphertext(fc.tuple(fc.nat(CIPHERTEXT.length), notAlphabet).map(([at, character]) => CIPHERTEXT.slice(0, at) + character + CIPHERTEXT.slice(at))),
+  setCiphertext(fc.constantFrom(..."ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_").map((last) => CIPHERTEXT.slice(0, -1) + last)),
+  setCiphertext(fc.constantFrom(`${CIPHERTEXT}A`, `${CIPHERTEXT}AA`, `${CIPHERTEXT}AAA`, `${CIPHERTEXT}==`, CIPHERTEXT.slice(0, -1), `A${CIPHERTEXT}`)),
+  setCiphertext(fc.uint8Array({ maxLength: 400 }).map((bytes) => Buffer.from(bytes).toString("base64url"))),
+);
+
+describe("parseEnvelopeForOpening", () => {
+  it("returns what parseEnvelope returns, or throws its error, for mutated envelope objects and their JSON texts", () => {
+    const counts = { parsed: 0, refused: 0 };
+    fc.assert(
+      fc.property(
+        fc.constantFrom(1 as const, 2 as const),
+        fc.constantFrom(...LIMITS),
+        fc.array(fc.oneof(mutation, ciphertextMutation, ciphertextMutation), { maxLength: 3 }),
+        (version, limit, mutations) => {
+          const value = mutate({ ...(version === 1 ? ENVELOPE_V1 : ENVELOPE_V2) }, mutations);
+          counts[compareOpening(value, limit)]++;
+          const text = attempt(() => JSON.stringify(value));
+          if (text.ok && typeof text.value === "string") counts[compareOpening(text.value, limit)]++;
+        },
+      ),
+      { numRuns: 2000 },
+    );
+    expect(counts.parsed).toBeGreaterThan(300);
+    expect(counts.refused).toBeGreaterThan(1500);
+  });
+
+  it("throws parseEnvelope's error for ciphertexts that break only the alphabet or canonical form, which it leaves to decode", () => {
+    const at40 = (character: string): string => CIPHERTEXT.slice(0, 40) + character + CIPHERTEXT.slice(41);
+    const bad = [at40("+"), at40("é"), at40("\u0141"), `${CIPHERTEXT.slice(0, -2)}==`, `${CIPHERTEXT.slice(0, -1)}B`, `${CIPHERTEXT}AAA`];
+    for (const ciphertext of bad) {
+      for (const base of [ENVELOPE_V1, ENVELOPE_V2]) {
+        expect(compareOpening({ ...base, ciphertext }, 65_536), ciphertext).toBe("refused");
+        expect(compareOpening(JSON.stringify({ ...base, ciphertext }), 65_536), ciphertext).toBe("refused");
+      }
+    }
+  });
+
+  it("throws parseEnvelope's error for a throwing getter or Proxy, and reads a transparent Proxy as parseEnvelope does", () => {
+    const fail = (): never => {
+      throw new Error("unreadable");
+    };
+    const getter = (member: string): Record<string, unknown> => Object.defineProperty({ ...ENVELOPE_V1 }, member, { get: fail, enumerable: true });
+    const inputs: unknown[] = [
+      getter("v"),
+      getter("ciphertext"),
+      new Proxy({ ...ENVELOPE_V1 }, { getPrototypeOf: fail }),
+      new Proxy({ ...ENVELOPE_V1 }, { ownKeys: fail }),
+      new Proxy({ ...ENVELOPE_V1 }, { getOwnPropertyDescriptor: fail }),
+      new Proxy({ ...ENVELOPE_V1 }, { get: fail }),
+    ];
+    for (const input of inputs) expect(compareOpening(input, 65_536)).toBe("refused");
+    expect(compareOpening(new Proxy({ ...ENVELOPE_V1 }, {}), 65_536)).toBe("parsed");
+  });
+
+  it("passes the decoder's result through, called once with the ciphertext text", () => {
+    const decoded = Uint8Array.of(1, 2, 3);
+    for (const input of [{ ...ENVELOPE_V1 }, { ...ENVELOPE_V2 }, JSON.stringify(ENVELOPE_V1)]) {
+      const decode = vi.fn((_text: string): Uint8Array | undefined => decoded);
+      const { envelope, ciphertext } = parseEnvelopeForOpening(input, undefined, decode);
+      expect(ciphertext).toBe(decoded);
+      expect(decode.mock.calls).toEqual([[CIPHERTEXT]]);
+      expect(envelope).toEqual(parseEnvelope(input));
+    }
+  });
+
+  it("falls back to parseEnvelope when the decoder refuses the ciphertext, and returns no ciphertext if parseEnvelope accepts it", () => {
+    const result = parseEnvelopeForOpening({ ...ENVELOPE_V1 }, undefined, () => undefined);
+    expect(result).toEqual({ envelope: parseEnvelope(ENVELOPE_V1), ciphertext: undefined });
+    expect(Object.isFrozen(result.envelope)).toBe(true);
   });
 });
 

@@ -1,5 +1,7 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
+import { canonicalBytes } from "../canonical";
+import { encodeAssociatedDataV2, type AssociatedDataV2 } from "../v2/envelope";
 import { ASSOCIATED_DATA_LABEL_V1, SUITE_V1, encodeAssociatedDataV1, type AssociatedDataV1 } from "./associated-data";
 
 function hex(bytes: Uint8Array): string {
@@ -136,5 +138,41 @@ describe("encodeAssociatedDataV1", () => {
     expect(() => encodeAssociatedDataV1({ ...BASE, roomId: secret })).toThrow(
       '"roomId" expected 1-128 characters of A-Z a-z 0-9 . _ : @ -, got a string of length 18',
     );
+  });
+});
+
+describe("the hand-written associated data encoder (v1 and v2)", () => {
+  /** The reference: canonicalBytes of the fields SPEC.md §4 and §8 list. */
+  function expected(version: 1 | 2, context: AssociatedDataV2): string {
+    const { roomId, messageId, keyId, keyVersion, senderUserId, senderDeviceId } = context;
+    const fields = [{ text: "domvia-e2ee/envelope" }, { u8: version }, { text: "xaes256gcm-kc" }, { text: roomId }, { text: messageId }, { text: keyId }, { u32: keyVersion }];
+    return hex(canonicalBytes(version === 1 ? fields : [...fields, { text: senderUserId }, { text: senderDeviceId }]));
+  }
+  function check(context: AssociatedDataV2): void {
+    expect(hex(encodeAssociatedDataV1(context)), "v1").toBe(expected(1, context));
+    expect(hex(encodeAssociatedDataV2(context)), "v2").toBe(expected(2, context));
+  }
+
+  const ID_CHARACTERS = [..."ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._:@-"];
+  const id = fc.oneof(fc.string({ unit: fc.constantFrom(...ID_CHARACTERS), minLength: 1, maxLength: 128 }), fc.constantFrom("a", "@".repeat(127), "Z".repeat(128)));
+  const keyVersion = fc.oneof(fc.integer({ min: 1, max: 2 ** 31 - 1 }), fc.constantFrom(1, 255, 256, 65_535, 65_536, 2 ** 24 - 1, 2 ** 24, 2 ** 31 - 1));
+  const context = fc.record({ roomId: id, messageId: id, keyId: id, keyVersion, senderUserId: id, senderDeviceId: id });
+
+  it("gives the same bytes as canonicalBytes of the fields, for random valid ids and key versions", () => {
+    fc.assert(fc.property(context, check), { numRuns: 1000 });
+  });
+
+  it("gives the same bytes as canonicalBytes for 128-character ids and key version 2147483647", () => {
+    const longest = (character: string): string => character.repeat(128);
+    check({ roomId: longest("r"), messageId: longest("-"), keyId: longest("9"), keyVersion: 2_147_483_647, senderUserId: longest("@"), senderDeviceId: longest("_") });
+    check({ roomId: "r", messageId: longest("m"), keyId: "k", keyVersion: 2_147_483_647, senderUserId: "u", senderDeviceId: longest("d") });
+  });
+
+  it("returns a fresh array each time: changing one encoding leaves the next unchanged", () => {
+    const full: AssociatedDataV2 = { ...BASE, senderUserId: "alice", senderDeviceId: "phone-1" };
+    for (const [version, encode] of [[1, encodeAssociatedDataV1], [2, encodeAssociatedDataV2]] as const) {
+      encode(full).fill(0xff);
+      expect(hex(encode(full)), `v${version}`).toBe(expected(version, full));
+    }
   });
 });

@@ -26,6 +26,8 @@ export const ASSOCIATED_DATA_LABEL_V1 = "domvia-e2ee/envelope";
 /** The cipher suite identifier of envelope v1 (SPEC.md §3). */
 export const SUITE_V1 = "xaes256gcm-kc";
 
+let prefixV1: Uint8Array | undefined;
+
 /**
  * Encodes the v1 associated data:
  *
@@ -46,13 +48,51 @@ export function encodeAssociatedDataV1(context: AssociatedDataV1): Uint8Array {
   assertId(messageId, "messageId");
   assertId(keyId, "keyId");
   assertKeyVersion(keyVersion);
-  return canonicalBytes([
-    { text: ASSOCIATED_DATA_LABEL_V1 },
-    { u8: 1 },
-    { text: SUITE_V1 },
-    { text: roomId },
-    { text: messageId },
-    { text: keyId },
-    { u32: keyVersion },
-  ]);
+  return associatedDataBytes((prefixV1 ??= associatedDataPrefix(1)), roomId, messageId, keyId, keyVersion);
+}
+
+/** @internal `LP(label) || u8(version) || LP(suite)`: the constant start of the associated data. */
+export function associatedDataPrefix(version: number): Uint8Array {
+  return canonicalBytes([{ text: ASSOCIATED_DATA_LABEL_V1 }, { u8: version }, { text: SUITE_V1 }]);
+}
+
+/**
+ * @internal The associated data after its constant prefix, for validated ids (ASCII, at most 128
+ * characters): `LP(roomId) || LP(messageId) || LP(keyId) || u32be(keyVersion)`, then, for v2,
+ * `LP(senderUserId) || LP(senderDeviceId)`. The same bytes as `canonicalBytes` of those fields
+ * (associated-data.test.ts checks it), written without building the field list: it runs for
+ * every message sealed and opened.
+ */
+export function associatedDataBytes(
+  prefix: Uint8Array,
+  roomId: string,
+  messageId: string,
+  keyId: string,
+  keyVersion: number,
+  senderUserId?: string,
+  senderDeviceId?: string,
+): Uint8Array {
+  const texts = senderUserId === undefined || senderDeviceId === undefined ? 6 : 10;
+  let size = prefix.length + texts + 4 + roomId.length + messageId.length + keyId.length;
+  if (texts === 10) size += senderUserId!.length + senderDeviceId!.length;
+  const out = new Uint8Array(size);
+  out.set(prefix);
+  let offset = writeText(out, prefix.length, roomId);
+  offset = writeText(out, offset, messageId);
+  offset = writeText(out, offset, keyId);
+  out[offset] = keyVersion >>> 24;
+  out[offset + 1] = (keyVersion >>> 16) & 0xff;
+  out[offset + 2] = (keyVersion >>> 8) & 0xff;
+  out[offset + 3] = keyVersion & 0xff;
+  offset += 4;
+  if (texts === 10) writeText(out, writeText(out, offset, senderUserId!), senderDeviceId!);
+  return out;
+}
+
+// An identifier is at most 128 ASCII characters, so its length prefix's high byte is 0.
+function writeText(out: Uint8Array, offset: number, text: string): number {
+  out[offset + 1] = text.length;
+  let o = offset + 2;
+  for (let i = 0; i < text.length; i++) out[o++] = text.charCodeAt(i);
+  return o;
 }
