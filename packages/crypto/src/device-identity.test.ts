@@ -172,6 +172,19 @@ describe("verifyDeviceBundle refuses any change", () => {
     });
   }
 
+  it("takes back the bundle object it returned as verified, and still refuses a changed copy of it", async () => {
+    const device = await createDeviceIdentity({ userId: "user-1", deviceId: "phone" });
+    const first = verifyDeviceBundle(JSON.parse(JSON.stringify(device.publicBundle)));
+    expect(Object.isFrozen(first.bundle)).toBe(true);
+    const again = verifyDeviceBundle(first.bundle);
+    expect(again.bundle).toBe(first.bundle);
+    expect(bytesToHex(again.agreementKey)).toBe(bytesToHex(first.agreementKey));
+    again.agreementKey.fill(0); // a copy: the next caller still reads the real key
+    expect(bytesToHex(verifyDeviceBundle(first.bundle).agreementKey)).toBe(bytesToHex(first.agreementKey));
+    const other = await createDeviceIdentity({ userId: "user-1", deviceId: "phone" });
+    expect(catchE2eeError(() => verifyDeviceBundle({ ...first.bundle, signature: other.publicBundle.signature })).code).toBe("BAD_SIGNATURE");
+  });
+
   it("refuses a non-canonical last character (unused bits set) with INVALID_ENVELOPE", async () => {
     const device = await createDeviceIdentity({ userId: "user-1", deviceId: "phone" });
     for (const field of ["agreementKey", "signingKey", "signature"] as const) {

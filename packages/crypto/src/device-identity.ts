@@ -211,6 +211,9 @@ export interface VerifiedDeviceBundle {
  *   `BAD_SIGNATURE` when the self-signature does not verify.
  */
 export function verifyDeviceBundle(input: unknown): VerifiedDeviceBundle {
+  // A bundle object this function returned before (frozen, made by the parser) needs no reparse.
+  const known = typeof input === "object" && input !== null ? verifiedBundleObjects.get(input) : undefined;
+  if (known !== undefined) return copyVerified(known);
   const bundle = parseDeviceBundle(input);
   const cacheKey = `${bundle.userId}\n${bundle.deviceId}\n${bundle.agreementKey}\n${bundle.signingKey}\n${bundle.signature}`;
   const cached = verifiedBundles.get(cacheKey);
@@ -231,6 +234,7 @@ export function verifyDeviceBundle(input: unknown): VerifiedDeviceBundle {
     verifiedBundles.delete(verifiedBundles.keys().next().value!);
   }
   verifiedBundles.set(cacheKey, verified);
+  verifiedBundleObjects.set(bundle, verified);
   return copyVerified(verified);
 }
 
@@ -248,4 +252,6 @@ function copyVerified(verified: VerifiedDeviceBundle): VerifiedDeviceBundle {
  * re-reads the same bundles at every rotation. Oldest entries leave first.
  */
 const verifiedBundles = new Map<string, VerifiedDeviceBundle>();
+/** The frozen bundle objects handed out in a `VerifiedDeviceBundle`, by identity. */
+const verifiedBundleObjects = new WeakMap<object, VerifiedDeviceBundle>();
 const VERIFIED_BUNDLE_CACHE_SIZE = 10_000;

@@ -221,6 +221,9 @@ const HPKE_SUITE_IDS: Readonly<Record<HpkeAead, Uint8Array>> = Object.freeze({
   "aes-256-gcm": hpkeSuiteId(AEADS["aes-256-gcm"].id),
 });
 
+/** Base mode's psk_id_hash per AEAD, once computed (RFC 9180 §5.1 with psk_id = ""). */
+const PSK_ID_HASHES: Partial<Record<HpkeAead, Uint8Array>> = {};
+
 const LABEL_EAE_PRK = ascii("eae_prk");
 const LABEL_SHARED_SECRET = ascii("shared_secret");
 const LABEL_DKP_PRK = ascii("dkp_prk");
@@ -304,7 +307,7 @@ export function hpkeSeal(input: HpkeSealInput): HpkeSealed {
   const aead = checkAead(input.aead);
   checkBytes("aad", input.aad);
   checkBytes("plaintext", input.plaintext);
-  const { enc, context } = setupBaseS(input, aead);
+  const { enc, context } = setupBaseS(input, aead, false);
   try {
     // §5.2 ContextS.Seal with seq = 0: nonce = base_nonce XOR I2OSP(0, Nn) = base_nonce.
     const ciphertext = aeadSeal(context.key, computeNonce(context.baseNonce, 0), input.aad, input.plaintext);
@@ -335,7 +338,7 @@ export function hpkeOpen(input: HpkeOpenInput): Uint8Array {
   const aead = checkAead(input.aead);
   checkBytes("aad", input.aad);
   checkBytes("ciphertext", input.ciphertext);
-  const context = setupBaseR(input, aead);
+  const context = setupBaseR(input, aead, false);
   try {
     // §5.2 ContextR.Open with seq = 0. Every AEAD failure is one OpenError, no detail.
     return aeadOpen(context.key, computeNonce(context.baseNonce, 0), input.aad, input.ciphertext);
@@ -362,7 +365,7 @@ export function hpkeSendExport(input: HpkeSendExportInput): { enc: Uint8Array; e
   const aead = checkAead(input.aead);
   checkBytes("exporterContext", input.exporterContext);
   checkExportLength(input.length);
-  const { enc, context } = setupBaseS(input, aead);
+  const { enc, context } = setupBaseS(input, aead, true);
   try {
     return { enc, exportedSecret: exportSecret(context, aead, input.exporterContext, input.length) };
   } finally {
@@ -386,7 +389,7 @@ export function hpkeReceiveExport(input: HpkeReceiveExportInput): Uint8Array {
   const aead = checkAead(input.aead);
   checkBytes("exporterContext", input.exporterContext);
   checkExportLength(input.length);
-  const context = setupBaseR(input, aead);
+  const context = setupBaseR(input, aead, true);
   try {
     return exportSecret(context, aead, input.exporterContext, input.length);
   } finally {
@@ -401,10 +404,11 @@ export function hpkeReceiveExport(input: HpkeReceiveExportInput): Uint8Array {
 function setupBaseS(
   input: { readonly recipientPublicKey: Uint8Array; readonly info: Uint8Array; readonly ephemeralSecretKey?: Uint8Array | undefined },
   aead: HpkeAead,
+  withExporterSecret: boolean,
 ): { enc: Uint8Array; context: HpkeBaseContext } {
   checkBytes("info", input.info);
   const { sharedSecret, enc } = encapsulate(input.recipientPublicKey, input.ephemeralSecretKey);
-  const context = keyScheduleBase(sharedSecret, input.info, aead);
+  const context = keyScheduleBase(sharedSecret, input.info, aead, withExporterSecret);
   sharedSecret.fill(0);
   return { enc, context };
 }
@@ -421,10 +425,11 @@ function setupBaseR(
     readonly info: Uint8Array;
   },
   aead: HpkeAead,
+  withExporterSecret: boolean,
 ): HpkeBaseContext {
   checkBytes("info", input.info);
   const sharedSecret = decapsulate(input.enc, input.recipientSecretKey, input.recipientPublicKey);
-  const context = keyScheduleBase(sharedSecret, input.info, aead);
+  const context = keyScheduleBase(sharedSecret, input.info, aead, withExporterSecret);
   sharedSecret.fill(0);
   return context;
 }
@@ -553,16 +558,18 @@ function extractAndExpand(dhValue: Uint8Array, kemContext: Uint8Array): Uint8Arr
  *
  * @internal Exported for the RFC 9180 Appendix A vector tests.
  */
-export function keyScheduleBase(sharedSecret: Uint8Array, info: Uint8Array, aead: HpkeAead): HpkeBaseContext {
+export function keyScheduleBase(sharedSecret: Uint8Array, info: Uint8Array, aead: HpkeAead, withExporterSecret = true): HpkeBaseContext {
   const suiteId = HPKE_SUITE_IDS[aead];
-  const pskIdHash = labeledExtract(suiteId, EMPTY, LABEL_PSK_ID_HASH, EMPTY);
+  // psk_id_hash of base mode is a constant of the suite (public, not secret): computed once.
+  const pskIdHash = (PSK_ID_HASHES[aead] ??= labeledExtract(suiteId, EMPTY, LABEL_PSK_ID_HASH, EMPTY));
   const infoHash = labeledExtract(suiteId, EMPTY, LABEL_INFO_HASH, info);
   const keyScheduleContext = concatBytes(Uint8Array.of(MODE_BASE), pskIdHash, infoHash);
   const secret = labeledExtract(suiteId, sharedSecret, LABEL_SECRET, EMPTY);
   const context: HpkeBaseContext = {
     key: labeledExpand(suiteId, secret, LABEL_KEY, keyScheduleContext, AEADS[aead].keyBytes),
     baseNonce: labeledExpand(suiteId, secret, LABEL_BASE_NONCE, keyScheduleContext, NONCE_BYTES),
-    exporterSecret: labeledExpand(suiteId, secret, LABEL_EXP, keyScheduleContext, HASH_BYTES),
+    // Single-shot Seal and Open never export: they skip this derivation (an empty array).
+    exporterSecret: withExporterSecret ? labeledExpand(suiteId, secret, LABEL_EXP, keyScheduleContext, HASH_BYTES) : new Uint8Array(0),
   };
   secret.fill(0);
   return context;

@@ -226,6 +226,22 @@ describe("X25519: node:crypto and noble give the same bytes", () => {
     );
   });
 
+  it("keeps imported public keys apart: each shared secret is right while the key cache fills and evicts", () => {
+    // 4,096 public key objects are kept; 4,500 distinct keys pass through it, and the first ones
+    // come back after they were evicted.
+    const secret = generateKeyBytes();
+    const publicKeys = Array.from({ length: 4500 }, (_, i) => x25519.getPublicKey(Uint8Array.from({ length: 32 }, (_, j) => (i * 31 + j * 7 + (i >> 8)) & 0xff)));
+    const expected = (publicKey: Uint8Array): string => bytesToHex(x25519.getSharedSecret(secret, publicKey));
+    for (const [i, publicKey] of publicKeys.entries()) {
+      if (i % 97 === 0) expect(bytesToHex(x25519SharedSecret(secret, publicKey)), `key ${i}`).toBe(expected(publicKey));
+      else x25519SharedSecret(secret, publicKey);
+    }
+    for (const i of [0, 1, 2, 4095, 4096, 4499]) {
+      expect(bytesToHex(x25519SharedSecret(secret, publicKeys[i]!)), `key ${i} again`).toBe(expected(publicKeys[i]!));
+      expect(bytesToHex(x25519Exchange(secret, publicKeys[i]!).shared), `key ${i} in an exchange`).toBe(expected(publicKeys[i]!));
+    }
+  });
+
   it("agrees with noble on every Wycheproof x25519 case (a rejection on one is a rejection on both)", (context) => {
     const file = join(WYCHEPROOF, "x25519_test.json");
     if (!existsSync(file)) return context.skip(`Wycheproof vectors not found at ${WYCHEPROOF}`);

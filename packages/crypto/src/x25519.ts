@@ -6,7 +6,27 @@
  * @module
  */
 import { x25519 } from "@noble/curves/ed25519.js";
-import { nativeNodeCrypto, nodeRawPublicKey, nodeX25519PrivateKey, nodeX25519PublicKey } from "./native";
+import { base64urlEncode } from "./bytes";
+import { nativeNodeCrypto, nodeRawPublicKey, nodeX25519PrivateKey, nodeX25519PublicKey, type NodeCrypto, type NodeKeyObject } from "./native";
+
+// Importing a public key into node:crypto costs about a third of an X25519 agreement, and the
+// same recipients come back at every rotation: imported keys are kept, oldest leaving first.
+// Public keys only; a private key is never cached.
+const PUBLIC_KEY_CACHE_SIZE = 4096;
+const publicKeyObjects = new WeakMap<NodeCrypto, Map<string, NodeKeyObject>>();
+
+function nodePublicKey(node: NodeCrypto, publicKey: Uint8Array): NodeKeyObject {
+  let cache = publicKeyObjects.get(node);
+  if (cache === undefined) publicKeyObjects.set(node, (cache = new Map()));
+  const id = base64urlEncode(publicKey);
+  let key = cache.get(id);
+  if (key === undefined) {
+    key = nodeX25519PublicKey(node, publicKey);
+    if (cache.size >= PUBLIC_KEY_CACHE_SIZE) cache.delete(cache.keys().next().value!);
+    cache.set(id, key);
+  }
+  return key;
+}
 
 /** The public key (u-coordinate) of a 32-byte secret key, clamped as RFC 7748 §5 says. */
 export function x25519PublicKey(secretKey: Uint8Array): Uint8Array {
@@ -24,7 +44,7 @@ export function x25519SharedSecret(secretKey: Uint8Array, publicKey: Uint8Array)
   if (node === undefined) return x25519.getSharedSecret(secretKey, publicKey);
   const shared = node.diffieHellman({
     privateKey: nodeX25519PrivateKey(node, secretKey),
-    publicKey: nodeX25519PublicKey(node, publicKey),
+    publicKey: nodePublicKey(node, publicKey),
   });
   return new Uint8Array(shared.buffer, shared.byteOffset, shared.byteLength);
 }
@@ -37,6 +57,6 @@ export function x25519Exchange(secretKey: Uint8Array, publicKey: Uint8Array): { 
   const node = nativeNodeCrypto();
   if (node === undefined) return { shared: x25519.getSharedSecret(secretKey, publicKey), ownPublicKey: x25519.getPublicKey(secretKey) };
   const privateKey = nodeX25519PrivateKey(node, secretKey);
-  const shared = node.diffieHellman({ privateKey, publicKey: nodeX25519PublicKey(node, publicKey) });
+  const shared = node.diffieHellman({ privateKey, publicKey: nodePublicKey(node, publicKey) });
   return { shared: new Uint8Array(shared.buffer, shared.byteOffset, shared.byteLength), ownPublicKey: nodeRawPublicKey(node, privateKey) };
 }
