@@ -12,7 +12,7 @@ import { Buffer } from "node:buffer";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { KiB, MiB } from "./common.mjs";
 
-export const MEMORY_PATHS = ["raw", "native", "pure-js"];
+export const MEMORY_PATHS = ["raw", "raw-envelope", "native", "pure-js"];
 const SAMPLE_EVERY = 64;
 
 function runChild(path, totalBytes) {
@@ -60,6 +60,24 @@ async function child(path, totalBytes) {
       const decipher = createDecipheriv("aes-256-gcm", keyBytes, iv);
       decipher.setAuthTag(cipher.getAuthTag());
       return Buffer.concat([decipher.update(ciphertext), decipher.final()]).length;
+    };
+  } else if (path === "raw-envelope") {
+    // The same AES-GCM, wrapped as any JS envelope must be: JSON in and out, base64url text, an
+    // envelope and a context object per message. It shows what the JS heap does with that much
+    // short-lived text, apart from the SDK.
+    const context = { roomId: "room-42", keyId: "room-42-v1", keyVersion: 1 };
+    let counter = 0;
+    roundTrip = async () => {
+      const sealContext = { ...context, messageId: `msg-${counter++}` };
+      const iv = randomBytes(12);
+      const cipher = createCipheriv("aes-256-gcm", keyBytes, iv);
+      const ciphertext = Buffer.concat([cipher.update(JSON.stringify(chat), "utf8"), cipher.final(), cipher.getAuthTag()]);
+      const envelope = { v: 1, ...sealContext, nonce: iv.toString("base64url"), ciphertext: ciphertext.toString("base64url") };
+      const opened = Buffer.from(envelope.ciphertext, "base64url");
+      const decipher = createDecipheriv("aes-256-gcm", keyBytes, Buffer.from(envelope.nonce, "base64url"));
+      decipher.setAuthTag(opened.subarray(opened.length - 16));
+      const plaintext = Buffer.concat([decipher.update(opened.subarray(0, opened.length - 16)), decipher.final()]);
+      return JSON.parse(plaintext.toString("utf8")).body.length;
     };
   } else {
     const api = await import("@domvia/realtime-e2ee");

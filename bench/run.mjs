@@ -166,10 +166,16 @@ const messageTables = messages.sizes
   })
   .join("\n\n");
 
+const MEMORY_LABELS = {
+  raw: "raw node:crypto, bytes in and out (reference)",
+  "raw-envelope": "raw node:crypto in a JSON + base64url envelope, no SDK (reference)",
+  native: "@domvia/realtime-e2ee, Node (native auto)",
+  "pure-js": "@domvia/realtime-e2ee, pure JS (native off)",
+};
 const memoryTable = markdownTable(
   ["path", "messages", "baseline RSS", "peak RSS growth", "peak heap growth", "time"],
   memory.results.map((result) => [
-    result.path === "raw" ? "raw node:crypto (reference)" : result.path === "native" ? "@domvia/realtime-e2ee, Node (native auto)" : "@domvia/realtime-e2ee, pure JS (native off)",
+    MEMORY_LABELS[result.path],
     result.messages.toLocaleString("en-US"),
     formatBytes(result.baselineRssBytes),
     formatBytes(result.peakGrowthBytes),
