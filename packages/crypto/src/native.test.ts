@@ -27,7 +27,7 @@ import {
   type NodeCrypto,
 } from "./native";
 import { generateRoomKeySync } from "./room-key";
-import { sign, signingPublicKey, verify } from "./signing";
+import { isStrictPublicKey, sign, signingPublicKey, verify } from "./signing";
 import { XaesKey } from "./xaes-256-gcm";
 import { x25519Exchange, x25519PublicKey, x25519SharedSecret } from "./x25519";
 
@@ -352,6 +352,50 @@ describe("Ed25519: node:crypto and noble give the same bytes and verdicts", () =
     const tampered = message.slice();
     tampered[0]! ^= 1;
     expect(verify(signature, tampered, pointBytes)).toBe(false);
+  });
+
+  it("checks public keys as noble's strict decoding does, on every key noble can decode", () => {
+    const nobleStrict = (key: Uint8Array): boolean => {
+      try {
+        return !ed25519.Point.fromBytes(key, false).isSmallOrder();
+      } catch {
+        return false;
+      }
+    };
+    const decodes = (key: Uint8Array): boolean => {
+      try {
+        ed25519.Point.fromBytes(key, true); // lenient: also non-canonical encodings
+        return true;
+      } catch {
+        return false;
+      }
+    };
+    // The 8-torsion subgroup, from a point of order 8; with the sign bit flipped on each encoding.
+    const order8 = ed25519.Point.fromHex("26e8958fc2b227b045c3f489f2ef98f0d5dfac05d3c63339b13802886d53fc05");
+    const torsion: Uint8Array[] = [];
+    for (let i = 0, point = ed25519.Point.ZERO; i < 8; i++, point = point.add(order8)) torsion.push(point.toBytes());
+    expect(new Set(torsion.map(bytesToHex)).size).toBe(8);
+    const flipSign = (key: Uint8Array): Uint8Array => Uint8Array.from(key, (byte, i) => (i === 31 ? byte ^ 0x80 : byte));
+    // y + p for the small y that have a second encoding, with and without the sign bit.
+    const nonCanonical = Array.from({ length: 19 }, (_, y) => {
+      const key = new Uint8Array(32).fill(0xff);
+      key[0] = 0xed + y;
+      key[31] = 0x7f;
+      return key;
+    });
+    const random = Array.from({ length: 200 }, () => generateKeyBytes());
+    const valid = Array.from({ length: 50 }, () => ed25519.getPublicKey(generateKeyBytes()));
+    const mixedOrder = valid.slice(0, 8).map((key, i) => ed25519.Point.fromBytes(key).add(ed25519.Point.fromBytes(torsion[i]!)).toBytes());
+    const keys = [...torsion, ...torsion.map(flipSign), ...nonCanonical, ...nonCanonical.map(flipSign), ...random, ...valid, ...mixedOrder];
+    let compared = 0;
+    for (const key of keys.filter(decodes)) {
+      expect(isStrictPublicKey(key), bytesToHex(key)).toBe(nobleStrict(key));
+      compared++;
+    }
+    expect(compared).toBeGreaterThan(100);
+    for (const key of valid) expect(isStrictPublicKey(key)).toBe(true);
+    for (const key of mixedOrder) expect(isStrictPublicKey(key), "a valid point plus a torsion point is not of small order").toBe(true);
+    for (const key of [...torsion, ...torsion.map(flipSign).filter(decodes)]) expect(isStrictPublicKey(key)).toBe(false);
   });
 
   it("refuses small-order and non-canonical public keys on the native path, as noble does", () => {

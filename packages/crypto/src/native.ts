@@ -8,6 +8,7 @@
  * | AES-256-GCM of large messages | WebCrypto (`crypto.subtle`) | browsers, React Native with WebCrypto | noble |
  * | X25519, Ed25519 signing and verification | `node:crypto` | Node, Bun, Deno | noble |
  * | HMAC-SHA-256 in HPKE's key schedule | `node:crypto` | Node, Bun, Deno | noble |
+ * | base64url of long texts (bytes.ts) | `Buffer` (`node:buffer`) | Node, Bun, Deno | JS |
  *
  * Every native path produces the same bytes as noble (tests cross-check each one on random
  * inputs and on the vectors), and `setNativeCrypto("off")` forces noble everywhere.

@@ -3,9 +3,10 @@
  * `node:crypto` where the runtime has it (native.ts). Signatures are deterministic, so both paths
  * give the same bytes. Verification is strict (`zip215: false` in noble): non-canonical
  * encodings and malleable signatures are refused, so one message has one valid signature per
- * key (SUF-CMA). On the native path the public key first passes noble's strict decoding and
- * small-order check (cached per key), and a signature OpenSSL refuses is checked again by noble,
- * so both paths give noble's verdict on every input (native.test.ts).
+ * key (SUF-CMA). On the native path the public key must first have a canonical y and not be of
+ * small order ({@link isStrictPublicKey}); OpenSSL then decodes it while verifying, and a
+ * signature OpenSSL refuses is checked again by noble, so both paths give noble's verdict on every
+ * input (native.test.ts).
  *
  * @module
  */
@@ -80,23 +81,38 @@ export function verify(signature: Uint8Array, message: Uint8Array, publicKey: Ui
   }
 }
 
-/** Public keys that passed {@link isStrictPublicKey}, as hex; bounded, oldest out first. */
-const strictPublicKeys = new Set<string>();
-const STRICT_PUBLIC_KEY_CACHE_SIZE = 10_000;
+/**
+ * The encodings of the eight points of small order (the 8-torsion subgroup), plus the two
+ * encodings of its points with x = 0 whose sign bit is set (non-canonical): every encoding of a
+ * small-order point that has a canonical y. signing.test.ts checks this list against noble.
+ */
+const SMALL_ORDER_ENCODINGS: ReadonlySet<string> = new Set([
+  "0100000000000000000000000000000000000000000000000000000000000000", // (0, 1): the neutral point
+  "ecffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f", // (0, −1): order 2
+  "0000000000000000000000000000000000000000000000000000000000000000", // (±√−1, 0): order 4
+  "0000000000000000000000000000000000000000000000000000000000000080",
+  "26e8958fc2b227b045c3f489f2ef98f0d5dfac05d3c63339b13802886d53fc05", // order 8
+  "26e8958fc2b227b045c3f489f2ef98f0d5dfac05d3c63339b13802886d53fc85",
+  "c7176a703d4dd84fba3c0b760d10670f2a2053fa2c39ccc64ec7fd7792ac037a",
+  "c7176a703d4dd84fba3c0b760d10670f2a2053fa2c39ccc64ec7fd7792ac03fa",
+  "0100000000000000000000000000000000000000000000000000000000000080", // (0, 1), sign bit set
+  "ecffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff", // (0, −1), sign bit set
+]);
 
-/** noble's strict decoding (canonical y, on the curve) and no small-order point. */
-function isStrictPublicKey(publicKey: Uint8Array): boolean {
-  let id = "";
-  for (let i = 0; i < publicKey.length; i++) id += (publicKey[i]! | 0x100).toString(16).slice(1);
-  if (strictPublicKeys.has(id)) return true;
-  let valid: boolean;
-  try {
-    valid = !ed25519.Point.fromBytes(publicKey, false).isSmallOrder();
-  } catch {
-    valid = false;
-  }
-  if (!valid) return false;
-  if (strictPublicKeys.size >= STRICT_PUBLIC_KEY_CACHE_SIZE) strictPublicKeys.delete(strictPublicKeys.values().next().value!);
-  strictPublicKeys.add(id);
-  return true;
+/**
+ * @internal On the native path, the part of noble's strict key decoding OpenSSL does not do: the
+ * encoded y is canonical (below p = 2^255 − 19) and the key is not a point of small order. That
+ * the key is a point at all, OpenSSL checks when it verifies (and a refusal goes to noble). Byte
+ * comparisons only: noble's point decompression, a square root, cost more than the verification.
+ * native.test.ts checks that this gives noble's verdict on every key noble can decode.
+ */
+export function isStrictPublicKey(publicKey: Uint8Array): boolean {
+  if (publicKey.length !== 32) return false;
+  // y ≥ p only when bits 0–254 are all ones but for a first byte of 0xed or more.
+  let highBytes = publicKey[31]! & 0x7f;
+  for (let i = 1; i < 31; i++) highBytes &= publicKey[i]!;
+  if (highBytes === 0x7f && publicKey[0]! >= 0xed) return false;
+  let hex = "";
+  for (let i = 0; i < 32; i++) hex += (publicKey[i]! | 0x100).toString(16).slice(1);
+  return !SMALL_ORDER_ENCODINGS.has(hex);
 }
