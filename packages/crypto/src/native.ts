@@ -258,8 +258,9 @@ export function nodeEd25519PublicKey(node: NodeCrypto, key: Uint8Array): NodeKey
 
 /** @internal The raw 32-byte public key of a node:crypto X25519 or Ed25519 private key object. */
 export function nodeRawPublicKey(node: NodeCrypto, key: NodeKeyObject): Uint8Array {
-  // A private key's JWK export carries its public `x`, without building a public key object.
-  const raw = base64urlDecode(key.export({ format: "jwk" }).x ?? "");
+  // Through a public key object: a private key's own JWK export would hold `d`, one more copy of
+  // the secret as a string nobody can wipe.
+  const raw = base64urlDecode(node.createPublicKey(key).export({ format: "jwk" }).x ?? "");
   if (raw === undefined || raw.length !== 32) throw new Error("node:crypto returned a malformed public key");
   return raw;
 }

@@ -10,8 +10,8 @@ import { base64urlEncode } from "./bytes";
 import { nativeNodeCrypto, nodeRawPublicKey, nodeX25519PrivateKey, nodeX25519PublicKey, type NodeCrypto, type NodeKeyObject } from "./native";
 
 // Importing a public key into node:crypto costs about a third of an X25519 agreement, and the
-// same recipients come back at every rotation: imported keys are kept, oldest leaving first.
-// Public keys only; a private key is never cached.
+// same recipients come back at every rotation: recipients' keys imported for an exchange are
+// kept, oldest leaving first. Public keys only; a private key is never cached.
 const PUBLIC_KEY_CACHE_SIZE = 4096;
 const publicKeyObjects = new WeakMap<NodeCrypto, Map<string, NodeKeyObject>>();
 
@@ -44,7 +44,7 @@ export function x25519SharedSecret(secretKey: Uint8Array, publicKey: Uint8Array)
   if (node === undefined) return x25519.getSharedSecret(secretKey, publicKey);
   const shared = node.diffieHellman({
     privateKey: nodeX25519PrivateKey(node, secretKey),
-    publicKey: nodePublicKey(node, publicKey),
+    publicKey: nodeX25519PublicKey(node, publicKey), // an ephemeral key (HPKE's enc): not worth keeping
   });
   return new Uint8Array(shared.buffer, shared.byteOffset, shared.byteLength);
 }
