@@ -8,7 +8,7 @@ import * as z from "zod/mini";
 import { canonicalBytes } from "./canonical";
 import { isBase64urlText, isValidId } from "./fields";
 import { ENVELOPE_LIMITS, base64urlLength } from "./limits";
-import { fixedBytesSchema, idSchema } from "./schema-fields";
+import { fixedBytesSchema, idSchema, lazySchema } from "./schema-fields";
 import { ownDataMembers, parseWire, safeParseWire, type SafeParseResult, type WireSpec } from "./wire";
 
 /** A device's public keys, signed by the device's own signing key. JSON-safe; not secret. */
@@ -55,16 +55,22 @@ export function deviceBundleSignatureInput(
   ]);
 }
 
-/** @internal The schema of device bundle v1 (exported for the fast path's agreement test). */
-export const deviceBundleSchemaV1: z.ZodMiniType<DeviceBundleV1> = z.strictObject({
-  v: z.literal(1),
-  type: z.literal("device-bundle"),
-  userId: idSchema,
-  deviceId: idSchema,
-  agreementKey: fixedBytesSchema(ENVELOPE_LIMITS.publicKeyBytes),
-  signingKey: fixedBytesSchema(ENVELOPE_LIMITS.publicKeyBytes),
-  signature: fixedBytesSchema(ENVELOPE_LIMITS.signatureBytes),
-}) as z.ZodMiniType<DeviceBundleV1>;
+/**
+ * @internal The schema of device bundle v1, built on first call (exported for the fast path's
+ * agreement test).
+ */
+export const deviceBundleSchemaV1: () => z.ZodMiniType<DeviceBundleV1> = lazySchema(
+  () =>
+    z.strictObject({
+      v: z.literal(1),
+      type: z.literal("device-bundle"),
+      userId: idSchema(),
+      deviceId: idSchema(),
+      agreementKey: fixedBytesSchema(ENVELOPE_LIMITS.publicKeyBytes),
+      signingKey: fixedBytesSchema(ENVELOPE_LIMITS.publicKeyBytes),
+      signature: fixedBytesSchema(ENVELOPE_LIMITS.signatureBytes),
+    }) as z.ZodMiniType<DeviceBundleV1>,
+);
 
 const BUNDLE_MEMBERS = ["v", "type", "userId", "deviceId", "agreementKey", "signingKey", "signature"] as const;
 const KEY_CHARS = base64urlLength(ENVELOPE_LIMITS.publicKeyBytes);
@@ -94,7 +100,7 @@ const spec: WireSpec<DeviceBundle> = {
   type: "device-bundle",
   versions: [1],
   maxTextLength: 4096,
-  schema: () => deviceBundleSchemaV1,
+  schema: deviceBundleSchemaV1,
   accept: acceptDeviceBundle,
 };
 

@@ -13,6 +13,7 @@ import {
   fixedBytesSchema,
   idSchema,
   keyVersionSchema,
+  lazySchema,
   timestampSchema,
 } from "./schema-fields";
 import { KEY_SHARE_ALGORITHMS } from "./key-share";
@@ -99,56 +100,70 @@ const algorithm = (allowed: readonly number[]): z.ZodMiniType<number> =>
   z.int().check(z.refine<number>((value) => allowed.includes(value), { message: "unsupported algorithm" }));
 
 /** A 32-byte secret key as base64url. */
-export const secretKeySchema: z.ZodMiniType<string> = fixedBytesSchema(32);
+export const secretKeySchema: () => z.ZodMiniType<string> = lazySchema(() => fixedBytesSchema(32));
 
-/** The fields of one key version, shared by backups and keyring states. */
-export const keyVersionFields: {
+/**
+ * The fields of one key version, shared by backups and keyring states. Call it only inside a
+ * schema builder: each call builds a new `shareable` schema (the others are shared).
+ */
+export function keyVersionFields(): {
   readonly keyId: z.ZodMiniType<string>;
   readonly keyVersion: z.ZodMiniType<number>;
   readonly key: z.ZodMiniType<string>;
   readonly shareable: z.ZodMiniType<boolean>;
   readonly createdAt: z.ZodMiniType<number>;
-} = {
-  keyId: idSchema,
-  keyVersion: keyVersionSchema,
-  key: secretKeySchema,
-  shareable: z.boolean(),
-  createdAt: timestampSchema,
-};
+} {
+  return {
+    keyId: idSchema(),
+    keyVersion: keyVersionSchema(),
+    key: secretKeySchema(),
+    shareable: z.boolean(),
+    createdAt: timestampSchema(),
+  };
+}
 
 /** One backed-up key version. */
-export const backedUpKeySchema: z.ZodMiniType<BackedUpKeyV1> = z.strictObject({
-  roomId: idSchema,
-  ...keyVersionFields,
-}) as z.ZodMiniType<BackedUpKeyV1>;
-
-const backupSchemaV1: z.ZodMiniType<KeyBackupV1> = z.strictObject({
-  v: z.literal(1),
-  type: z.literal("key-backup"),
-  kem: algorithm(KEY_SHARE_ALGORITHMS.kem),
-  kdf: algorithm(KEY_SHARE_ALGORITHMS.kdf),
-  aead: algorithm(KEY_SHARE_ALGORITHMS.aead),
-  publicKey: fixedBytesSchema(ENVELOPE_LIMITS.publicKeyBytes),
-  chunks: z.array(
+export const backedUpKeySchema: () => z.ZodMiniType<BackedUpKeyV1> = lazySchema(
+  () =>
     z.strictObject({
-      enc: fixedBytesSchema(ENVELOPE_LIMITS.publicKeyBytes),
-      ciphertext: boundedBytesSchema(1 + ENVELOPE_LIMITS.tagBytes, KEY_BACKUP_LIMITS.maxChunkBytes),
-    }),
-  ).check(z.maxLength(KEY_BACKUP_LIMITS.maxChunks, { abort: true })),
-}) as z.ZodMiniType<KeyBackupV1>;
+      roomId: idSchema(),
+      ...keyVersionFields(),
+    }) as z.ZodMiniType<BackedUpKeyV1>,
+);
 
-const payloadSchemaV1: z.ZodMiniType<KeyBackupPayloadV1> = z.strictObject({
-  v: z.literal(1),
-  type: z.literal("key-backup-payload"),
-  keys: z.array(backedUpKeySchema).check(z.maxLength(KEY_BACKUP_LIMITS.maxKeysPerChunk, { abort: true })),
-}) as z.ZodMiniType<KeyBackupPayloadV1>;
+const backupSchemaV1 = lazySchema(
+  () =>
+    z.strictObject({
+      v: z.literal(1),
+      type: z.literal("key-backup"),
+      kem: algorithm(KEY_SHARE_ALGORITHMS.kem),
+      kdf: algorithm(KEY_SHARE_ALGORITHMS.kdf),
+      aead: algorithm(KEY_SHARE_ALGORITHMS.aead),
+      publicKey: fixedBytesSchema(ENVELOPE_LIMITS.publicKeyBytes),
+      chunks: z.array(
+        z.strictObject({
+          enc: fixedBytesSchema(ENVELOPE_LIMITS.publicKeyBytes),
+          ciphertext: boundedBytesSchema(1 + ENVELOPE_LIMITS.tagBytes, KEY_BACKUP_LIMITS.maxChunkBytes),
+        }),
+      ).check(z.maxLength(KEY_BACKUP_LIMITS.maxChunks, { abort: true })),
+    }) as z.ZodMiniType<KeyBackupV1>,
+);
+
+const payloadSchemaV1 = lazySchema(
+  () =>
+    z.strictObject({
+      v: z.literal(1),
+      type: z.literal("key-backup-payload"),
+      keys: z.array(backedUpKeySchema()).check(z.maxLength(KEY_BACKUP_LIMITS.maxKeysPerChunk, { abort: true })),
+    }) as z.ZodMiniType<KeyBackupPayloadV1>,
+);
 
 const backupSpec: WireSpec<KeyBackup> = {
   name: "key backup",
   type: "key-backup",
   versions: [1],
   maxTextLength: KEY_BACKUP_LIMITS.maxTextLength,
-  schema: () => backupSchemaV1,
+  schema: backupSchemaV1,
   oversizedPaths: ["chunks", "chunks.*.ciphertext"],
 };
 
@@ -157,7 +172,7 @@ const payloadSpec: WireSpec<KeyBackupPayloadV1> = {
   type: "key-backup-payload",
   versions: [1],
   maxTextLength: KEY_BACKUP_LIMITS.maxChunkBytes,
-  schema: () => payloadSchemaV1,
+  schema: payloadSchemaV1,
   oversizedPaths: ["keys"],
 };
 
@@ -269,29 +284,32 @@ export function protectedRecoveryKeyAssociatedData(params: ScryptParamsV1, salt:
   ]);
 }
 
-const protectedSchemaV1: z.ZodMiniType<ProtectedRecoveryKeyV1> = z.strictObject({
-  v: z.literal(1),
-  type: z.literal("protected-recovery-key"),
-  publicKey: fixedBytesSchema(ENVELOPE_LIMITS.publicKeyBytes),
-  kdf: z
-    .strictObject({
-      name: z.literal("scrypt"),
-      n: z.int(),
-      r: z.int(),
-      p: z.int(),
-      salt: fixedBytesSchema(16),
-    })
-    .check(z.refine((kdf) => scryptParamsProblem(kdf.n, kdf.r, kdf.p) === undefined, { message: "scrypt cost out of bounds" })),
-  nonce: fixedBytesSchema(12),
-  ciphertext: fixedBytesSchema(32 + ENVELOPE_LIMITS.tagBytes),
-}) as z.ZodMiniType<ProtectedRecoveryKeyV1>;
+const protectedSchemaV1 = lazySchema(
+  () =>
+    z.strictObject({
+      v: z.literal(1),
+      type: z.literal("protected-recovery-key"),
+      publicKey: fixedBytesSchema(ENVELOPE_LIMITS.publicKeyBytes),
+      kdf: z
+        .strictObject({
+          name: z.literal("scrypt"),
+          n: z.int(),
+          r: z.int(),
+          p: z.int(),
+          salt: fixedBytesSchema(16),
+        })
+        .check(z.refine((kdf) => scryptParamsProblem(kdf.n, kdf.r, kdf.p) === undefined, { message: "scrypt cost out of bounds" })),
+      nonce: fixedBytesSchema(12),
+      ciphertext: fixedBytesSchema(32 + ENVELOPE_LIMITS.tagBytes),
+    }) as z.ZodMiniType<ProtectedRecoveryKeyV1>,
+);
 
 const protectedSpec: WireSpec<ProtectedRecoveryKeyV1> = {
   name: "protected recovery key",
   type: "protected-recovery-key",
   versions: [1],
   maxTextLength: 4096,
-  schema: () => protectedSchemaV1,
+  schema: protectedSchemaV1,
 };
 
 /**

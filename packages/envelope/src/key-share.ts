@@ -8,7 +8,7 @@
 import * as z from "zod/mini";
 import { canonicalBytes } from "./canonical";
 import { ENVELOPE_LIMITS } from "./limits";
-import { fixedBytesSchema, idSchema, keyVersionSchema } from "./schema-fields";
+import { fixedBytesSchema, idSchema, keyVersionSchema, lazySchema } from "./schema-fields";
 import { parseWire, safeParseWire, type SafeParseResult, type WireSpec } from "./wire";
 
 /**
@@ -111,30 +111,33 @@ export function keyShareSignatureInput(info: Uint8Array, enc: Uint8Array, cipher
 const algorithm = (allowed: readonly number[]): z.ZodMiniType<number> =>
   z.int().check(z.refine<number>((value) => allowed.includes(value), { message: "unsupported algorithm" }));
 
-const schemaV1: z.ZodMiniType<RoomKeyShareV1> = z.strictObject({
-  v: z.literal(1),
-  type: z.literal("room-key-share"),
-  kem: algorithm(KEY_SHARE_ALGORITHMS.kem),
-  kdf: algorithm(KEY_SHARE_ALGORITHMS.kdf),
-  aead: algorithm(KEY_SHARE_ALGORITHMS.aead),
-  roomId: idSchema,
-  keyId: idSchema,
-  keyVersion: keyVersionSchema,
-  senderUserId: idSchema,
-  senderDeviceId: idSchema,
-  recipientUserId: idSchema,
-  recipientDeviceId: idSchema,
-  enc: fixedBytesSchema(ENVELOPE_LIMITS.publicKeyBytes),
-  ciphertext: fixedBytesSchema(KEY_SHARE_PLAINTEXT_BYTES + ENVELOPE_LIMITS.tagBytes),
-  signature: fixedBytesSchema(ENVELOPE_LIMITS.signatureBytes),
-}) as z.ZodMiniType<RoomKeyShareV1>;
+const schemaV1 = lazySchema(
+  () =>
+    z.strictObject({
+      v: z.literal(1),
+      type: z.literal("room-key-share"),
+      kem: algorithm(KEY_SHARE_ALGORITHMS.kem),
+      kdf: algorithm(KEY_SHARE_ALGORITHMS.kdf),
+      aead: algorithm(KEY_SHARE_ALGORITHMS.aead),
+      roomId: idSchema(),
+      keyId: idSchema(),
+      keyVersion: keyVersionSchema(),
+      senderUserId: idSchema(),
+      senderDeviceId: idSchema(),
+      recipientUserId: idSchema(),
+      recipientDeviceId: idSchema(),
+      enc: fixedBytesSchema(ENVELOPE_LIMITS.publicKeyBytes),
+      ciphertext: fixedBytesSchema(KEY_SHARE_PLAINTEXT_BYTES + ENVELOPE_LIMITS.tagBytes),
+      signature: fixedBytesSchema(ENVELOPE_LIMITS.signatureBytes),
+    }) as z.ZodMiniType<RoomKeyShareV1>,
+);
 
 const spec: WireSpec<RoomKeyShare> = {
   name: "room key share",
   type: "room-key-share",
   versions: [1],
   maxTextLength: 4096,
-  schema: () => schemaV1,
+  schema: schemaV1,
 };
 
 /**

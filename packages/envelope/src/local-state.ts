@@ -6,7 +6,7 @@
  */
 import * as z from "zod/mini";
 import { keyVersionFields, secretKeySchema, type BackedUpKeyV1 } from "./key-backup";
-import { idSchema, keyVersionSchema } from "./schema-fields";
+import { idSchema, keyVersionSchema, lazySchema } from "./schema-fields";
 import { parseWire, type WireSpec } from "./wire";
 
 /**
@@ -70,50 +70,56 @@ export interface DeviceIdentityStateV1 {
   readonly signingSecretKey: string;
 }
 
-const count = z.int().check(z.minimum(0));
+const count = lazySchema(() => z.int().check(z.minimum(0)));
 
-const keyringSchemaV1: z.ZodMiniType<KeyringStateV1> = z.strictObject({
-  v: z.literal(1),
-  type: z.literal("room-keyring"),
-  roomId: idSchema,
-  policy: z.strictObject({
-    maxMessagesPerVersion: z.int().check(z.minimum(1)),
-    maxVersionAgeMs: z.int().check(z.minimum(1)),
-    retainVersions: z.nullable(z.int().check(z.minimum(1))),
-  }),
-  rotationRequired: z.nullable(z.enum(["member-removed", "device-revoked", "max-messages", "max-age", "manual", "restored"])),
-  currentVersion: z.nullable(keyVersionSchema),
-  currentKeyId: z.nullable(idSchema),
-  removedUsers: z.array(idSchema).check(z.maxLength(100_000, { abort: true })),
-  revokedDevices: z
-    .array(z.strictObject({ userId: idSchema, deviceId: idSchema }))
-    .check(z.maxLength(100_000, { abort: true })),
-  versions: z
-    .array(
-      z.strictObject({
-        ...keyVersionFields,
-        origin: z.enum(["created", "share", "backup"]),
-        messageCount: count,
+const keyringSchemaV1 = lazySchema(
+  () =>
+    z.strictObject({
+      v: z.literal(1),
+      type: z.literal("room-keyring"),
+      roomId: idSchema(),
+      policy: z.strictObject({
+        maxMessagesPerVersion: z.int().check(z.minimum(1)),
+        maxVersionAgeMs: z.int().check(z.minimum(1)),
+        retainVersions: z.nullable(z.int().check(z.minimum(1))),
       }),
-    )
-    .check(z.maxLength(100_000, { abort: true })),
-}) as z.ZodMiniType<KeyringStateV1>;
+      rotationRequired: z.nullable(z.enum(["member-removed", "device-revoked", "max-messages", "max-age", "manual", "restored"])),
+      currentVersion: z.nullable(keyVersionSchema()),
+      currentKeyId: z.nullable(idSchema()),
+      removedUsers: z.array(idSchema()).check(z.maxLength(100_000, { abort: true })),
+      revokedDevices: z
+        .array(z.strictObject({ userId: idSchema(), deviceId: idSchema() }))
+        .check(z.maxLength(100_000, { abort: true })),
+      versions: z
+        .array(
+          z.strictObject({
+            ...keyVersionFields(),
+            origin: z.enum(["created", "share", "backup"]),
+            messageCount: count(),
+          }),
+        )
+        .check(z.maxLength(100_000, { abort: true })),
+    }) as z.ZodMiniType<KeyringStateV1>,
+);
 
-const identitySchemaV1: z.ZodMiniType<DeviceIdentityStateV1> = z.strictObject({
-  v: z.literal(1),
-  type: z.literal("device-identity"),
-  userId: idSchema,
-  deviceId: idSchema,
-  agreementSecretKey: secretKeySchema,
-  signingSecretKey: secretKeySchema,
-}) as z.ZodMiniType<DeviceIdentityStateV1>;
+const identitySchemaV1 = lazySchema(
+  () =>
+    z.strictObject({
+      v: z.literal(1),
+      type: z.literal("device-identity"),
+      userId: idSchema(),
+      deviceId: idSchema(),
+      agreementSecretKey: secretKeySchema(),
+      signingSecretKey: secretKeySchema(),
+    }) as z.ZodMiniType<DeviceIdentityStateV1>,
+);
 
 const keyringSpec: WireSpec<KeyringStateV1> = {
   name: "keyring state",
   type: "room-keyring",
   versions: [1],
   maxTextLength: 32 * 1024 * 1024,
-  schema: () => keyringSchemaV1,
+  schema: keyringSchemaV1,
   oversizedPaths: ["versions"],
 };
 
@@ -122,7 +128,7 @@ const identitySpec: WireSpec<DeviceIdentityStateV1> = {
   type: "device-identity",
   versions: [1],
   maxTextLength: 4096,
-  schema: () => identitySchemaV1,
+  schema: identitySchemaV1,
 };
 
 /**

@@ -6,7 +6,7 @@
  */
 import fc from "fast-check";
 import { describe, expect, it, vi } from "vitest";
-import { ENVELOPE_V1 } from "../test/fixtures";
+import { DEVICE_BUNDLE_SHAPE, ENVELOPE_V1 } from "../test/fixtures";
 import { acceptDeviceBundle, deviceBundleSchemaV1, parseDeviceBundle } from "./device-bundle";
 import { envelopeAcceptor, parseEnvelope, parseEnvelopeForOpening, type EnvelopeForOpening } from "./parse";
 import { createEnvelopeV1Schema } from "./v1/schema";
@@ -224,6 +224,12 @@ describe("parseEnvelopeForOpening", () => {
     expect(compareOpening(new Proxy({ ...ENVELOPE_V1 }, {}), 65_536)).toBe("parsed");
   });
 
+  it("refuses an array dressed as an envelope (own members, a plain prototype), as parseEnvelope does", () => {
+    const dressed = Object.assign(Object.setPrototypeOf([], Object.prototype) as Record<string, unknown>, ENVELOPE_V1);
+    const proxied = new Proxy(Object.assign([], ENVELOPE_V1), { getPrototypeOf: () => Object.prototype });
+    for (const input of [dressed, proxied, Object.assign([], ENVELOPE_V1)]) expect(compareOpening(input, 65_536)).toBe("refused");
+  });
+
   it("passes the decoder's result through, called once with the ciphertext text", () => {
     const decoded = Uint8Array.of(1, 2, 3);
     for (const input of [{ ...ENVELOPE_V1 }, { ...ENVELOPE_V2 }, JSON.stringify(ENVELOPE_V1)]) {
@@ -242,15 +248,7 @@ describe("parseEnvelopeForOpening", () => {
   });
 });
 
-const BUNDLE = Object.freeze({
-  v: 1,
-  type: "device-bundle",
-  userId: "alice",
-  deviceId: "phone-1",
-  agreementKey: "A".repeat(43),
-  signingKey: "B".repeat(42) + "A",
-  signature: "C".repeat(85) + "A",
-});
+const BUNDLE = DEVICE_BUNDLE_SHAPE;
 
 const bundleMutation = fc.oneof(
   fc.record({ kind: fc.constant("set" as const), member: fc.constantFrom(...Object.keys(BUNDLE), "extra", "__proto__"), value: anyValue }),
@@ -264,7 +262,7 @@ const bundleMutation = fc.oneof(
 
 describe("device bundle parser fast path", () => {
   it("accepts a well-formed bundle exactly as the schema returns it", () => {
-    expect(JSON.stringify(acceptDeviceBundle({ ...BUNDLE }))).toBe(JSON.stringify(deviceBundleSchemaV1.parse({ ...BUNDLE })));
+    expect(JSON.stringify(acceptDeviceBundle({ ...BUNDLE }))).toBe(JSON.stringify(deviceBundleSchemaV1().parse({ ...BUNDLE })));
     expect(Object.isFrozen(parseDeviceBundle({ ...BUNDLE }))).toBe(true);
   });
 
@@ -274,7 +272,7 @@ describe("device bundle parser fast path", () => {
       fc.property(fc.array(bundleMutation, { minLength: 1, maxLength: 3 }), (mutations) => {
         const value = mutate({ ...BUNDLE }, mutations);
         const fast = acceptDeviceBundle(value);
-        const schema = deviceBundleSchemaV1.safeParse(value);
+        const schema = deviceBundleSchemaV1().safeParse(value);
         if (fast === undefined) return;
         accepted++;
         expect(schema.success, `fast path accepted what the schema refuses: ${JSON.stringify(value)}`).toBe(true);

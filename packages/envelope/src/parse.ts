@@ -176,7 +176,7 @@ export function parseEnvelopeForOpening(
     accept = envelopeAcceptor(max, false);
     if (openingAcceptors.size < 16) openingAcceptors.set(max, accept);
   }
-  if (typeof input === "object" && input !== null) {
+  if (typeof input === "object" && input !== null && !Array.isArray(input)) {
     let accepted: Envelope | undefined;
     try {
       accepted = accept(input as Record<string, unknown>, (input as Record<string, unknown>)["v"] as number);

@@ -9,7 +9,7 @@
  * @module
  */
 import * as z from "zod/mini";
-import { idSchema, keyVersionSchema } from "./schema-fields";
+import { idSchema, keyVersionSchema, lazySchema } from "./schema-fields";
 import { InvalidEnvelopeError, safeParseWire, type SafeParseResult, type WireIssue, type WireSpec } from "./wire";
 
 /**
@@ -58,28 +58,33 @@ export interface ReplayGuardStateV1 {
   readonly messages: readonly ReplayGuardMessageV1[];
 }
 
-const stateSchemaV1: z.ZodMiniType<ReplayGuardStateV1> = z.strictObject({
-  v: z.literal(1),
-  type: z.literal("replay-guard"),
-  rooms: z
-    .array(
-      z.strictObject({
-        roomId: idSchema,
-        retiredThrough: z.union([z.literal(0), keyVersionSchema]),
-      }),
-    )
-    .check(z.maxLength(REPLAY_GUARD_LIMITS.maxRooms, { abort: true })),
-  messages: z
-    .array(z.tuple([z.int().check(z.minimum(0), z.maximum(REPLAY_GUARD_LIMITS.maxRooms - 1)), keyVersionSchema, idSchema]))
-    .check(z.maxLength(REPLAY_GUARD_LIMITS.maxMessages, { abort: true })),
-}) as unknown as z.ZodMiniType<ReplayGuardStateV1>;
+const stateSchemaV1 = lazySchema(
+  () =>
+    z.strictObject({
+      v: z.literal(1),
+      type: z.literal("replay-guard"),
+      rooms: z
+        .array(
+          z.strictObject({
+            roomId: idSchema(),
+            retiredThrough: z.union([z.literal(0), keyVersionSchema()]),
+          }),
+        )
+        .check(z.maxLength(REPLAY_GUARD_LIMITS.maxRooms, { abort: true })),
+      messages: z
+        .array(
+          z.tuple([z.int().check(z.minimum(0), z.maximum(REPLAY_GUARD_LIMITS.maxRooms - 1)), keyVersionSchema(), idSchema()]),
+        )
+        .check(z.maxLength(REPLAY_GUARD_LIMITS.maxMessages, { abort: true })),
+    }) as unknown as z.ZodMiniType<ReplayGuardStateV1>,
+);
 
 const stateSpec: WireSpec<ReplayGuardStateV1> = {
   name: "replay guard state",
   type: "replay-guard",
   versions: [1],
   maxTextLength: REPLAY_GUARD_LIMITS.maxTextLength,
-  schema: () => stateSchemaV1,
+  schema: stateSchemaV1,
   oversizedPaths: ["rooms", "messages"],
 };
 

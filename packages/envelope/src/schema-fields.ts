@@ -1,5 +1,6 @@
 /**
- * zod building blocks shared by every wire schema, so each rule is written once.
+ * zod building blocks shared by every wire schema, so each rule is written once. Every schema
+ * in this package is built on first use (see {@link lazySchema}), never at import.
  *
  * @module
  */
@@ -7,17 +8,26 @@ import * as z from "zod/mini";
 import { ID_PATTERN, isCanonicalBase64url } from "./fields";
 import { ENVELOPE_LIMITS, base64urlLength } from "./limits";
 
+/**
+ * A getter that builds the schema on its first call and returns that same schema ever after.
+ * Schemas are built lazily because building them all at import costs servers cold-start time.
+ */
+export function lazySchema<T>(build: () => z.ZodMiniType<T>): () => z.ZodMiniType<T> {
+  let schema: z.ZodMiniType<T> | undefined;
+  return () => (schema ??= build());
+}
+
 /** An identifier: 1–128 characters of `A–Z a–z 0–9 . _ : @ -`; length checked first. */
-export const idSchema: z.ZodMiniType<string> = z
-  .string()
-  .check(z.maxLength(ENVELOPE_LIMITS.maxIdLength, { abort: true }), z.regex(ID_PATTERN));
+export const idSchema: () => z.ZodMiniType<string> = lazySchema(() =>
+  z.string().check(z.maxLength(ENVELOPE_LIMITS.maxIdLength, { abort: true }), z.regex(ID_PATTERN)),
+);
 
 /** A key version: an integer from 1 to 2^31 − 1. */
-export const keyVersionSchema: z.ZodMiniType<number> = z
-  .int()
-  .check(z.minimum(1), z.maximum(ENVELOPE_LIMITS.maxKeyVersion));
+export const keyVersionSchema: () => z.ZodMiniType<number> = lazySchema(() =>
+  z.int().check(z.minimum(1), z.maximum(ENVELOPE_LIMITS.maxKeyVersion)),
+);
 
-/** Canonical unpadded base64url of exactly `bytes` bytes. */
+/** Canonical unpadded base64url of exactly `bytes` bytes. Builds a new schema on every call. */
 export function fixedBytesSchema(bytes: number): z.ZodMiniType<string> {
   return z
     .string()
@@ -27,7 +37,10 @@ export function fixedBytesSchema(bytes: number): z.ZodMiniType<string> {
     );
 }
 
-/** Canonical unpadded base64url of `minBytes` to `maxBytes` bytes; length checked first. */
+/**
+ * Canonical unpadded base64url of `minBytes` to `maxBytes` bytes; length checked first. Builds a
+ * new schema on every call.
+ */
 export function boundedBytesSchema(minBytes: number, maxBytes: number): z.ZodMiniType<string> {
   return z
     .string()
@@ -39,4 +52,4 @@ export function boundedBytesSchema(minBytes: number, maxBytes: number): z.ZodMin
 }
 
 /** A Unix time in milliseconds: a non-negative safe integer. */
-export const timestampSchema: z.ZodMiniType<number> = z.int().check(z.minimum(0));
+export const timestampSchema: () => z.ZodMiniType<number> = lazySchema(() => z.int().check(z.minimum(0)));

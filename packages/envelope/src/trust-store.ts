@@ -10,7 +10,7 @@
  */
 import * as z from "zod/mini";
 import { ENVELOPE_LIMITS } from "./limits";
-import { fixedBytesSchema, idSchema, timestampSchema } from "./schema-fields";
+import { fixedBytesSchema, idSchema, lazySchema, timestampSchema } from "./schema-fields";
 import { parseWire, safeParseWire, type SafeParseResult, type WireSpec } from "./wire";
 
 /** Bounds of a trust store state. */
@@ -64,32 +64,35 @@ function hasNoDuplicateDevice(devices: readonly unknown[]): boolean {
   return true;
 }
 
-const schemaV1: z.ZodMiniType<TrustStoreStateV1> = z.strictObject({
-  v: z.literal(1),
-  type: z.literal("trust-store"),
-  devices: z
-    .array(
-      z.strictObject({
-        userId: idSchema,
-        deviceId: idSchema,
-        agreementKey: fixedBytesSchema(ENVELOPE_LIMITS.publicKeyBytes),
-        signingKey: fixedBytesSchema(ENVELOPE_LIMITS.publicKeyBytes),
-        verified: z.boolean(),
-        pinnedAt: timestampSchema,
-      }),
-    )
-    .check(
-      z.maxLength(TRUST_STORE_LIMITS.maxDevices, { abort: true }),
-      z.refine<unknown[]>(hasNoDuplicateDevice, { message: "duplicate device" }),
-    ),
-}) as z.ZodMiniType<TrustStoreStateV1>;
+const schemaV1 = lazySchema(
+  () =>
+    z.strictObject({
+      v: z.literal(1),
+      type: z.literal("trust-store"),
+      devices: z
+        .array(
+          z.strictObject({
+            userId: idSchema(),
+            deviceId: idSchema(),
+            agreementKey: fixedBytesSchema(ENVELOPE_LIMITS.publicKeyBytes),
+            signingKey: fixedBytesSchema(ENVELOPE_LIMITS.publicKeyBytes),
+            verified: z.boolean(),
+            pinnedAt: timestampSchema(),
+          }),
+        )
+        .check(
+          z.maxLength(TRUST_STORE_LIMITS.maxDevices, { abort: true }),
+          z.refine<unknown[]>(hasNoDuplicateDevice, { message: "duplicate device" }),
+        ),
+    }) as z.ZodMiniType<TrustStoreStateV1>,
+);
 
 const spec: WireSpec<TrustStoreStateV1> = {
   name: "trust store state",
   type: "trust-store",
   versions: [1],
   maxTextLength: TRUST_STORE_LIMITS.maxTextLength,
-  schema: () => schemaV1,
+  schema: schemaV1,
   oversizedPaths: ["devices"],
 };
 

@@ -16,3 +16,14 @@ export const ENVELOPE_V1: EnvelopeV1 = Object.freeze({
   commitment: "P6ThBzXdpEbc1Y15lCYGnFEoaKq5leGafa-DCqXYqD0",
   ciphertext: "BeMkvISKR0Mb9lHkyFucixB0qaRF6rErl918FBRjNDIYNeSuJpNpvS4N-FemTaKvddPJlrOfyUO8voVyK9ukow",
 });
+
+/** A device bundle of valid shape (its signature does not verify: the envelope package never checks it). */
+export const DEVICE_BUNDLE_SHAPE = Object.freeze({
+  v: 1,
+  type: "device-bundle",
+  userId: "alice",
+  deviceId: "phone-1",
+  agreementKey: "A".repeat(43),
+  signingKey: "B".repeat(42) + "A",
+  signature: "C".repeat(85) + "A",
+});

@@ -2,7 +2,14 @@ import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { canonicalBytes } from "../canonical";
 import { encodeAssociatedDataV2, type AssociatedDataV2 } from "../v2/envelope";
-import { ASSOCIATED_DATA_LABEL_V1, SUITE_V1, encodeAssociatedDataV1, type AssociatedDataV1 } from "./associated-data";
+import {
+  ASSOCIATED_DATA_LABEL_V1,
+  SUITE_V1,
+  associatedDataBytes,
+  associatedDataPrefix,
+  encodeAssociatedDataV1,
+  type AssociatedDataV1,
+} from "./associated-data";
 
 function hex(bytes: Uint8Array): string {
   return Buffer.from(bytes).toString("hex");
@@ -174,5 +181,15 @@ describe("the hand-written associated data encoder (v1 and v2)", () => {
       encode(full).fill(0xff);
       expect(hex(encode(full)), `v${version}`).toBe(expected(version, full));
     }
+  });
+});
+
+describe("associatedDataBytes, called without validated ids", () => {
+  it("refuses what canonicalBytes refuses instead of writing other bytes: non-ASCII, over-long ids, one sender id alone", () => {
+    const prefix = associatedDataPrefix(1);
+    expect(() => associatedDataBytes(prefix, "\u0172", "m", "k", 1)).toThrow(RangeError); // low byte "r"
+    expect(() => associatedDataBytes(prefix, "r".repeat(300), "m", "k", 1)).toThrow(RangeError);
+    expect(() => associatedDataBytes(associatedDataPrefix(2), "r", "m", "k", 1, "user", undefined)).toThrow(RangeError);
+    expect(hex(associatedDataBytes(prefix, "r", "m1", "k.K", 0x01020304))).toBe(hex(encodeAssociatedDataV1({ roomId: "r", messageId: "m1", keyId: "k.K", keyVersion: 0x01020304 })));
   });
 });

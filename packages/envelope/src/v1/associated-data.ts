@@ -61,7 +61,8 @@ export function associatedDataPrefix(version: number): Uint8Array {
  * characters): `LP(roomId) || LP(messageId) || LP(keyId) || u32be(keyVersion)`, then, for v2,
  * `LP(senderUserId) || LP(senderDeviceId)`. The same bytes as `canonicalBytes` of those fields
  * (associated-data.test.ts checks it), written without building the field list: it runs for
- * every message sealed and opened.
+ * every message sealed and opened. Callers validate every id first (`assertId`); as a last guard
+ * this throws a `RangeError` for a non-ASCII or over-long id, or one sender id without the other.
  */
 export function associatedDataBytes(
   prefix: Uint8Array,
@@ -72,6 +73,9 @@ export function associatedDataBytes(
   senderUserId?: string,
   senderDeviceId?: string,
 ): Uint8Array {
+  if ((senderUserId === undefined) !== (senderDeviceId === undefined)) {
+    throw new RangeError("associated data expected both sender ids or neither");
+  }
   const texts = senderUserId === undefined || senderDeviceId === undefined ? 6 : 10;
   let size = prefix.length + texts + 4 + roomId.length + messageId.length + keyId.length;
   if (texts === 10) size += senderUserId!.length + senderDeviceId!.length;
@@ -91,8 +95,15 @@ export function associatedDataBytes(
 
 // An identifier is at most 128 ASCII characters, so its length prefix's high byte is 0.
 function writeText(out: Uint8Array, offset: number, text: string): number {
+  if (text.length > 128) throw new RangeError("associated data expected ids of at most 128 characters");
   out[offset + 1] = text.length;
   let o = offset + 2;
-  for (let i = 0; i < text.length; i++) out[o++] = text.charCodeAt(i);
+  let codes = 0;
+  for (let i = 0; i < text.length; i++) {
+    const code = text.charCodeAt(i);
+    codes |= code;
+    out[o++] = code;
+  }
+  if (codes > 0x7f) throw new RangeError("associated data expected ASCII ids");
   return o;
 }
