@@ -184,8 +184,12 @@ function keyringConsumers(): Consumer[] {
         await store.set(`domvia-e2ee/keyring/${ROOM}`, input);
         return loadKeyring(store, ROOM);
       },
-      // The same state as importState's (its old messages are checked there).
-      expect: (value, mutation) => keyringExpectation(value, mutation, false),
+      // The same state as importState's (its old messages are checked there), except that a
+      // state naming another room is refused: it is not this room's keyring.
+      expect: (value, mutation) => {
+        const expected = keyringExpectation(value, mutation, false);
+        return "accept" in expected && value["roomId"] !== ROOM ? { code: "INVALID_ENVELOPE" } : expected;
+      },
     },
   ];
 }

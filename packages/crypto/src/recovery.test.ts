@@ -526,6 +526,16 @@ describe("scrypt parameters the format accepts but scrypt's memory limit refuses
     }
   });
 
+  it("unlockRecoveryKey refuses a maxMemoryBytes that would switch the memory guard off (NaN, non-numbers, zero, fractions)", async () => {
+    const blob = await protectRecoveryKey(fixedKey(), "passphrase", FAST_KDF);
+    for (const maxMemoryBytes of [Number.NaN, Number.POSITIVE_INFINITY, 0, -1, 1.5, "1000000" as unknown as number]) {
+      expect(await thrownBy(unlockRecoveryKey(blob, "passphrase", { maxMemoryBytes })), String(maxMemoryBytes)).toBeInstanceOf(RangeError);
+    }
+    // A cost above a valid limit is still refused before scrypt runs.
+    const error = await thrownBy(unlockRecoveryKey(blob, "passphrase", { maxMemoryBytes: 1024 }));
+    expect(E2eeError.isInstance(error, "PAYLOAD_TOO_LARGE")).toBe(true);
+  });
+
   it("unlockRecoveryKey refuses a schema-valid blob whose N, r, p exceed scrypt's limit with INVALID_ENVELOPE, not a plain Error", async () => {
     const blob = await protectRecoveryKey(fixedKey(), "passphrase", FAST_KDF);
     for (const params of overLimit) {

@@ -239,16 +239,21 @@ export async function protectRecoveryKey(
  * @throws E2eeError `WRONG_RECOVERY_CODE` for a wrong passphrase (or a tampered blob),
  *   `INVALID_ENVELOPE` / `UNSUPPORTED_VERSION` for a malformed one, `PAYLOAD_TOO_LARGE` when its
  *   KDF cost exceeds `maxMemoryBytes`.
+ * @throws RangeError when `maxMemoryBytes` is not a positive safe integer.
  */
 export async function unlockRecoveryKey(
   protectedKey: unknown,
   passphrase: string,
   options: { readonly maxMemoryBytes?: number } = {},
 ): Promise<RecoveryKey> {
+  const maxMemoryBytes = options.maxMemoryBytes ?? DEFAULT_UNLOCK_MEMORY_BYTES;
+  // NaN or a non-number would make the comparison below false and let any cost through.
+  if (typeof maxMemoryBytes !== "number" || !Number.isSafeInteger(maxMemoryBytes) || maxMemoryBytes < 1) {
+    throw new RangeError(`"maxMemoryBytes" expected a positive safe integer, got ${String(maxMemoryBytes)}`);
+  }
   const parsed = parseProtectedRecoveryKey(protectedKey);
   // The blob comes from storage the server controls: refuse a cost this device did not agree to
   // before allocating it (scrypt memory is 128·r·(N + p + 1) bytes).
-  const maxMemoryBytes = options.maxMemoryBytes ?? DEFAULT_UNLOCK_MEMORY_BYTES;
   const { n, r, p } = parsed.kdf;
   if (128 * r * (n + p + 1) > maxMemoryBytes) {
     throw new E2eeError("PAYLOAD_TOO_LARGE", `protected recovery key asks for more than ${maxMemoryBytes} bytes of scrypt memory`);

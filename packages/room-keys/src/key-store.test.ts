@@ -106,6 +106,16 @@ describe("saveKeyring and loadKeyring", () => {
     expect((await loadKeyring(store, "room-1"))!.currentVersion).toBe(2);
   });
 
+  it("refuses another room's keyring stored under this room's name, and an invalid room id", async () => {
+    const store = new MemoryKeyStore();
+    await saveKeyring(store, RoomKeyring.create({ roomId: "room-2" }));
+    await store.set("domvia-e2ee/keyring/room-1", await store.get("domvia-e2ee/keyring/room-2"));
+    const error = await loadKeyring(store, "room-1").catch((caught: unknown) => caught);
+    expect(E2eeError.isInstance(error) && error.code).toBe("INVALID_ENVELOPE");
+    expect((await loadKeyring(store, "room-2"))!.roomId).toBe("room-2");
+    await expect(loadKeyring(store, "room 1")).rejects.toThrow(TypeError);
+  });
+
   it("returns undefined for a room never saved", async () => {
     expect(await loadKeyring(new MemoryKeyStore(), "room-1")).toBeUndefined();
   });

@@ -6,6 +6,7 @@
  * @module
  */
 import { DeviceIdentity } from "@domvia/e2ee-crypto";
+import { E2eeError, assertId } from "@domvia/e2ee-envelope";
 import { RoomKeyring } from "./keyring";
 
 /**
@@ -88,11 +89,20 @@ export async function saveKeyring(store: KeyStore, keyring: RoomKeyring): Promis
 /**
  * Loads the keyring of a room, or `undefined` when none is saved.
  *
- * @throws E2eeError `INVALID_ENVELOPE` / `UNSUPPORTED_VERSION` for a corrupt stored state.
+ * @throws E2eeError `INVALID_ENVELOPE` / `UNSUPPORTED_VERSION` for a corrupt stored state, and
+ *   `INVALID_ENVELOPE` when the state saved under this room is another room's keyring.
+ * @throws TypeError when `roomId` is not a valid identifier.
  */
 export async function loadKeyring(store: KeyStore, roomId: string): Promise<RoomKeyring | undefined> {
+  assertId(roomId, "roomId");
   const state = await store.get(KEYRING_PREFIX + roomId);
-  return state === undefined ? undefined : RoomKeyring.importState(state);
+  if (state === undefined) return undefined;
+  const keyring = RoomKeyring.importState(state);
+  if (keyring.roomId !== roomId) {
+    keyring.destroy();
+    throw new E2eeError("INVALID_ENVELOPE", `the keyring stored for room "${roomId}" belongs to another room`);
+  }
+  return keyring;
 }
 
 /** Loads every saved keyring. */
