@@ -83,7 +83,8 @@ export class DeviceIdentity {
    * ```ts
    * const device = DeviceIdentity.importState(JSON.parse(stored));
    * ```
-   * @throws E2eeError `INVALID_ENVELOPE` or `UNSUPPORTED_VERSION` for a malformed state.
+   * @throws E2eeError `INVALID_ENVELOPE` or `UNSUPPORTED_VERSION` for a malformed state,
+   *   `PAYLOAD_TOO_LARGE` for state JSON text over 4,096 characters.
    */
   static importState(state: unknown): DeviceIdentity {
     const parsed = parseDeviceIdentityState(state);
@@ -208,7 +209,8 @@ export interface VerifiedDeviceBundle {
  * const { bundle } = verifyDeviceBundle(await (await fetch("/devices/user-2/phone")).json());
  * ```
  * @throws E2eeError `INVALID_ENVELOPE` / `UNSUPPORTED_VERSION` for a malformed bundle,
- *   `BAD_SIGNATURE` when the self-signature does not verify.
+ *   `PAYLOAD_TOO_LARGE` for bundle JSON text over 4,096 characters, `BAD_SIGNATURE` when the
+ *   self-signature does not verify.
  */
 export function verifyDeviceBundle(input: unknown): VerifiedDeviceBundle {
   // A bundle object this function returned before (frozen, made by the parser) needs no reparse.

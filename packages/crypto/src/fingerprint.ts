@@ -175,7 +175,8 @@ export function deviceFingerprint(bundle: unknown): string {
  * const bob = userFingerprint("bob", await server.fetchBundles("bob"));
  * ```
  * @throws TypeError when `userId` is invalid or `bundles` is not an array; RangeError when it is
- *   empty. E2eeError `PAYLOAD_TOO_LARGE` for more than 1,000 bundles; `INVALID_ENVELOPE`,
+ *   empty. E2eeError `PAYLOAD_TOO_LARGE` for more than 1,000 bundles or a bundle's JSON text
+ *   over 4,096 characters; `INVALID_ENVELOPE`,
  *   `UNSUPPORTED_VERSION` or `BAD_SIGNATURE` for a bundle that does not verify;
  *   `INVALID_ENVELOPE` for a bundle of another user or two bundles with one device id.
  */

@@ -61,7 +61,7 @@ export function sealBackupChunk(publicKey: string, payload: KeyBackupPayloadV1):
  * Decrypts one chunk with the recovery key and validates its entries.
  *
  * @throws E2eeError `DECRYPTION_FAILED` when the chunk does not open, `INVALID_ENVELOPE` when
- *   its content is malformed.
+ *   its content is malformed, `PAYLOAD_TOO_LARGE` when it lists more than 100,000 keys.
  */
 export function openBackupChunk(recoveryKey: RecoveryKey, chunk: KeyBackupChunkV1): KeyBackupPayloadV1 {
   const secret = recoverySecret(recoveryKey);

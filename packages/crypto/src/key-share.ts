@@ -66,8 +66,9 @@ export interface OpenedRoomKeyShare {
  * ```ts
  * const share = sealRoomKeyShare({ roomId, keyId, keyVersion: 2, key, shareable: false, from: myDevice, to: bobPhoneBundle });
  * ```
- * @throws E2eeError `INVALID_ENVELOPE` / `BAD_SIGNATURE` for a malformed or unverifiable
- *   recipient bundle, `INVALID_KEY` when the recipient's key is a low-order point.
+ * @throws E2eeError `INVALID_ENVELOPE` / `UNSUPPORTED_VERSION` / `BAD_SIGNATURE` for a malformed
+ *   or unverifiable recipient bundle, `PAYLOAD_TOO_LARGE` for recipient bundle JSON text over
+ *   4,096 characters, `INVALID_KEY` when the recipient's key is a low-order point.
  * @throws TypeError for invalid ids, version, key or sender.
  */
 export function sealRoomKeyShare(options: SealRoomKeyShareOptions): RoomKeyShareV1 {
@@ -123,6 +124,7 @@ export function sealRoomKeyShare(options: SealRoomKeyShareOptions): RoomKeyShare
  * const opened = openRoomKeyShare({ share, device: myDevice, senderBundle });
  * ```
  * @throws E2eeError `INVALID_ENVELOPE` / `UNSUPPORTED_VERSION` (malformed share),
+ *   `PAYLOAD_TOO_LARGE` (share or sender bundle JSON text over 4,096 characters),
  *   `SHARE_MISADDRESSED` (for another device), `UNKNOWN_SENDER` (the bundle is not the
  *   sender's), `BAD_SIGNATURE` (bundle or share signature fails: any tampering),
  *   `DECRYPTION_FAILED` (validly signed but does not open).

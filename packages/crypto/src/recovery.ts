@@ -238,7 +238,7 @@ export async function protectRecoveryKey(
  *   (twice the default cost's 128 MiB). Raise it only on devices that can afford it.
  * @throws E2eeError `WRONG_RECOVERY_CODE` for a wrong passphrase (or a tampered blob),
  *   `INVALID_ENVELOPE` / `UNSUPPORTED_VERSION` for a malformed one, `PAYLOAD_TOO_LARGE` when its
- *   KDF cost exceeds `maxMemoryBytes`.
+ *   KDF cost exceeds `maxMemoryBytes` or its JSON text exceeds 4,096 characters.
  * @throws RangeError when `maxMemoryBytes` is not a positive safe integer.
  */
 export async function unlockRecoveryKey(
@@ -282,6 +282,9 @@ export async function unlockRecoveryKey(
 /**
  * `true` when a protected recovery key's KDF cost is below `minimum` (default: the current
  * default), so the app should re-protect it (unlock, then {@link protectRecoveryKey}).
+ *
+ * @throws E2eeError `INVALID_ENVELOPE` / `UNSUPPORTED_VERSION` for a malformed `protectedKey`,
+ *   `PAYLOAD_TOO_LARGE` when it is JSON text over 4,096 characters.
  */
 export function protectedRecoveryKeyNeedsUpgrade(protectedKey: unknown, minimum: PassphraseKdfOptions = {}): boolean {
   const { kdf } = parseProtectedRecoveryKey(protectedKey);

@@ -123,7 +123,8 @@ export function safeParseDeviceBundle(input: unknown): SafeParseResult<DeviceBun
  * ```ts
  * const bundle = parseDeviceBundle(request.body);
  * ```
- * @throws E2eeError `INVALID_ENVELOPE` or `UNSUPPORTED_VERSION`.
+ * @throws E2eeError `INVALID_ENVELOPE`, `UNSUPPORTED_VERSION` or `PAYLOAD_TOO_LARGE` (JSON text
+ *   over 4,096 characters).
  */
 export function parseDeviceBundle(input: unknown): DeviceBundle {
   return parseWire(input, spec);

@@ -315,7 +315,8 @@ const protectedSpec: WireSpec<ProtectedRecoveryKeyV1> = {
 /**
  * Validates a passphrase-protected recovery key's shape and returns a frozen copy.
  *
- * @throws E2eeError `INVALID_ENVELOPE` or `UNSUPPORTED_VERSION`.
+ * @throws E2eeError `INVALID_ENVELOPE`, `UNSUPPORTED_VERSION` or `PAYLOAD_TOO_LARGE` (JSON text
+ *   over 4,096 characters).
  */
 export function parseProtectedRecoveryKey(input: unknown): ProtectedRecoveryKeyV1 {
   return parseWire(input, protectedSpec);

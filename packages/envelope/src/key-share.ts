@@ -160,7 +160,8 @@ export function safeParseRoomKeyShare(input: unknown): SafeParseResult<RoomKeySh
  * ```ts
  * const share = parseRoomKeyShare(body);
  * ```
- * @throws E2eeError `INVALID_ENVELOPE` or `UNSUPPORTED_VERSION`.
+ * @throws E2eeError `INVALID_ENVELOPE`, `UNSUPPORTED_VERSION` or `PAYLOAD_TOO_LARGE` (JSON text
+ *   over 4,096 characters).
  */
 export function parseRoomKeyShare(input: unknown): RoomKeyShare {
   return parseWire(input, spec);

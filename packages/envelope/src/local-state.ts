@@ -143,7 +143,8 @@ export function parseKeyringState(input: unknown): KeyringStateV1 {
 /**
  * Validates a stored device identity state and returns a frozen copy.
  *
- * @throws E2eeError `INVALID_ENVELOPE` or `UNSUPPORTED_VERSION`.
+ * @throws E2eeError `INVALID_ENVELOPE`, `UNSUPPORTED_VERSION` or `PAYLOAD_TOO_LARGE` (JSON text
+ *   over 4,096 characters).
  */
 export function parseDeviceIdentityState(input: unknown): DeviceIdentityStateV1 {
   return parseWire(input, identitySpec);

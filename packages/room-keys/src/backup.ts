@@ -103,7 +103,8 @@ function checkWritable(backup: KeyBackupV1): KeyBackupV1 {
  * const backup = createKeyBackup({ keyrings: [keyring], recoveryKey });
  * await server.putBackup(backup);
  * ```
- * @throws E2eeError `INVALID_KEY` for a malformed recovery public key.
+ * @throws E2eeError `INVALID_KEY` for a malformed recovery public key, `PAYLOAD_TOO_LARGE` when
+ *   the backup would exceed what a reader accepts (10,000 chunks, 64 MiB of JSON text).
  */
 export function createKeyBackup(options: { readonly keyrings: readonly RoomKeyring[]; readonly recoveryKey: BackupRecipient }): KeyBackupV1 {
   const publicKey = publicKeyOf(options.recoveryKey);
@@ -133,7 +134,8 @@ export function createKeyBackup(options: { readonly keyrings: readonly RoomKeyri
  * ```
  * @throws E2eeError `WRONG_RECOVERY_CODE` when the backup is written to another public key,
  *   `INVALID_ENVELOPE` / `UNSUPPORTED_VERSION` for a malformed backup, `PAYLOAD_TOO_LARGE` when
- *   it already holds the most chunks allowed (compact it first).
+ *   it is over the size limits, already holds the most chunks allowed (compact it first), or
+ *   would grow past what a reader accepts.
  */
 export function addToKeyBackup(options: {
   readonly backup: unknown;
@@ -201,8 +203,10 @@ function readBackup(backup: unknown, secret: RestoreSecret): BackedUpKeyV1[] {
  * ```
  * @throws E2eeError `INVALID_RECOVERY_CODE` (a malformed code), `WRONG_RECOVERY_CODE` (the code
  *   of another backup), `INVALID_ENVELOPE` / `UNSUPPORTED_VERSION` (a malformed backup),
- *   `DECRYPTION_FAILED` (a chunk does not open), `KEY_CONFLICT` (two keys for one version).
- *   Nothing is returned unless the whole backup restores.
+ *   `DECRYPTION_FAILED` (a chunk does not open), `KEY_CONFLICT` (two keys for one version),
+ *   `PAYLOAD_TOO_LARGE` (a backup over its size limits, a chunk of more than 100,000 keys, or
+ *   more than 100,000 versions for one room). Nothing is returned unless the whole backup
+ *   restores.
  */
 export async function restoreKeyBackup(
   options: { readonly backup: unknown; readonly policy?: Partial<RotationPolicy> | undefined } & RestoreSecret,

@@ -89,8 +89,9 @@ export async function saveKeyring(store: KeyStore, keyring: RoomKeyring): Promis
 /**
  * Loads the keyring of a room, or `undefined` when none is saved.
  *
- * @throws E2eeError `INVALID_ENVELOPE` / `UNSUPPORTED_VERSION` for a corrupt stored state, and
- *   `INVALID_ENVELOPE` when the state saved under this room is another room's keyring.
+ * @throws E2eeError `INVALID_ENVELOPE` / `UNSUPPORTED_VERSION` / `PAYLOAD_TOO_LARGE` for a corrupt
+ *   stored state, and `INVALID_ENVELOPE` when the state saved under this room is another room's
+ *   keyring.
  * @throws TypeError when `roomId` is not a valid identifier.
  */
 export async function loadKeyring(store: KeyStore, roomId: string): Promise<RoomKeyring | undefined> {
@@ -105,7 +106,12 @@ export async function loadKeyring(store: KeyStore, roomId: string): Promise<Room
   return keyring;
 }
 
-/** Loads every saved keyring. */
+/**
+ * Loads every saved keyring.
+ *
+ * @throws E2eeError `INVALID_ENVELOPE` / `UNSUPPORTED_VERSION` for a corrupt stored state, and
+ *   `PAYLOAD_TOO_LARGE` for one over its size limits, as {@link RoomKeyring.importState}.
+ */
 export async function loadKeyrings(store: KeyStore): Promise<RoomKeyring[]> {
   const keyrings: RoomKeyring[] = [];
   for (const key of await store.keys(KEYRING_PREFIX)) {
@@ -120,7 +126,12 @@ export async function saveDeviceIdentity(store: KeyStore, device: DeviceIdentity
   await store.set(DEVICE_KEY, device.exportState());
 }
 
-/** Loads this device's identity, or `undefined` when none is saved. */
+/**
+ * Loads this device's identity, or `undefined` when none is saved.
+ *
+ * @throws E2eeError `INVALID_ENVELOPE` / `UNSUPPORTED_VERSION` for a corrupt stored state, and
+ *   `PAYLOAD_TOO_LARGE` for JSON text over 4,096 characters, as {@link DeviceIdentity.importState}.
+ */
 export async function loadDeviceIdentity(store: KeyStore): Promise<DeviceIdentity | undefined> {
   const state = await store.get(DEVICE_KEY);
   return state === undefined ? undefined : DeviceIdentity.importState(state);

@@ -191,7 +191,9 @@ export class RoomKeyring {
   /**
    * Restores a keyring from {@link RoomKeyring.exportState} output.
    *
-   * @throws E2eeError `INVALID_ENVELOPE` / `UNSUPPORTED_VERSION` for a malformed state.
+   * @throws E2eeError `INVALID_ENVELOPE` / `UNSUPPORTED_VERSION` for a malformed state,
+   *   `PAYLOAD_TOO_LARGE` for one over its size limits (JSON text over 32 MiB, more than 100,000
+   *   versions).
    */
   static importState(state: unknown): RoomKeyring {
     const parsed = parseKeyringState(state);
@@ -257,7 +259,8 @@ export class RoomKeyring {
    * const version = keyring.rotate({ reason: "member-removed" });
    * ```
    * @returns The new version number.
-   * @throws E2eeError `ROTATION_REQUIRED` when version 2^31 − 1 is taken (no version is left).
+   * @throws E2eeError `ROTATION_REQUIRED` when version 2^31 − 1 is taken (no version is left),
+   *   `PAYLOAD_TOO_LARGE` when the keyring already holds 100,000 versions (set a retention policy).
    */
   rotate(options: { readonly reason: RotationReason; readonly shareable?: boolean }): number {
     // Versions only restored from a backup count, so a restored device rotates past the history

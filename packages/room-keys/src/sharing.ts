@@ -43,8 +43,9 @@ export interface ShareRoomKeyOptions {
  * @throws E2eeError `ROTATION_REQUIRED` (sharing the current version after a member was removed
  *   or a device revoked, before this keyring rotated), `UNKNOWN_KEY` (no such version), `KEY_WITHHELD` (an older version that is
  *   not shareable, or one only restored from a backup), `DEVICE_REVOKED` (a recipient or the
- *   sender is revoked or removed), `INVALID_ENVELOPE` / `BAD_SIGNATURE` (a malformed or forged
- *   bundle), `INVALID_KEY` (a low-order recipient key).
+ *   sender is revoked or removed), `INVALID_ENVELOPE` / `UNSUPPORTED_VERSION` / `BAD_SIGNATURE` (a
+ *   malformed or forged bundle), `PAYLOAD_TOO_LARGE` (a bundle's JSON text over 4,096 characters), `INVALID_KEY` (a
+ *   low-order recipient key).
  */
 export function shareRoomKey(options: ShareRoomKeyOptions): RoomKeyShareV1[] {
   const { keyring, from } = options;
@@ -138,7 +139,9 @@ export interface AcceptedRoomKeyShare {
  * @throws E2eeError `INVALID_ENVELOPE` / `UNSUPPORTED_VERSION` (malformed),
  *   `SHARE_MISADDRESSED` (another device or room), `DEVICE_REVOKED` (a revoked or removed
  *   sender), `UNKNOWN_SENDER` (not a member device of the room, or the bundle is not the sender's), `BAD_SIGNATURE` (any
- *   tampering), `DECRYPTION_FAILED`, `KEY_CONFLICT` (a different key for that version exists).
+ *   tampering), `DECRYPTION_FAILED`, `KEY_CONFLICT` (a different key for that version exists),
+ *   `PAYLOAD_TOO_LARGE` (share or sender bundle JSON text over 4,096 characters, or the keyring
+ *   already holds 100,000 versions).
  */
 export function acceptRoomKeyShare(options: AcceptRoomKeyShareOptions): AcceptedRoomKeyShare {
   const { device, keyring } = options;

@@ -283,7 +283,8 @@ export class TrustStore {
    * ```
    * @throws E2eeError `IDENTITY_CHANGED` (an {@link IdentityChangedError}); `INVALID_ENVELOPE`,
    *   `UNSUPPORTED_VERSION` or `BAD_SIGNATURE` for a bundle that does not verify;
-   *   `PAYLOAD_TOO_LARGE` when 100,000 devices are already pinned.
+   *   `PAYLOAD_TOO_LARGE` when 100,000 devices are already pinned or the bundle is JSON text over
+   *   4,096 characters.
    */
   check(bundle: unknown): VerifiedDeviceBundle {
     const verified = verifyDeviceBundle(bundle);
@@ -305,7 +306,8 @@ export class TrustStore {
    * if (await askUser(`Trust ${error.userId}'s new keys?`)) trustStore.acceptChangedIdentity(newBundle);
    * ```
    * @throws E2eeError `INVALID_ENVELOPE`, `UNSUPPORTED_VERSION` or `BAD_SIGNATURE` for a bundle
-   *   that does not verify; `PAYLOAD_TOO_LARGE` when the store is full.
+   *   that does not verify; `PAYLOAD_TOO_LARGE` when the store is full or the bundle is JSON text
+   *   over 4,096 characters.
    */
   acceptChangedIdentity(bundle: unknown): VerifiedDeviceBundle {
     return this.#replace(verifyDeviceBundle(bundle), false);
