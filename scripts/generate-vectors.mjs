@@ -782,6 +782,7 @@ function bip39Words(entropy) {
 
 /** SPEC.md §11.2: the entropy of a typed recovery code, or the error code. */
 function recoveryEntropyFromCode(code) {
+  if (code.length > 4096) return { error: "INVALID_RECOVERY_CODE" };
   const words = code.normalize("NFKD").trim().toLowerCase().split(/\s+/);
   if (words.length !== 24) return { error: "INVALID_RECOVERY_CODE" };
   const indices = words.map((word) => BIP39_ENGLISH.indexOf(word));
@@ -1936,6 +1937,7 @@ const recoveryValid = RECOVERY_VALID.map(({ description, entropy, variants }) =>
           `  ${words.slice(0, 12).join("  ")}\n${words.slice(12).join("\t")}  `,
           words.join("\u3000"),
           [fullwidth(words[0]), ...words.slice(1)].join(" "),
+          code.padEnd(4096, " "), // exactly the length bound (SPEC.md §11.2 step 0)
         ]
       : [],
   };
@@ -1956,6 +1958,7 @@ const RECOVERY_MUST_FAIL = [
   { description: "two words swapped", code: [backupWords[1], backupWords[0], ...backupWords.slice(2)].join(" ") },
   { description: "a zero-width space inside a word", code: [`${backupWords[0].slice(0, 2)}\u200b${backupWords[0].slice(2)}`, ...backupWords.slice(1)].join(" ") },
   { description: "the empty string", code: "" },
+  { description: "a valid code followed by spaces, 4,097 characters in all (over the length bound)", code: backupCode.padEnd(4097, " ") },
 ].map((vector) => ({ ...vector, expectedError: "INVALID_RECOVERY_CODE" }));
 
 // --- Key backups (SPEC.md §12) -----------------------------------------------------------------

@@ -3,7 +3,7 @@ import { DhkemX25519HkdfSha256 } from "@hpke/dhkem-x25519";
 import { E2eeError, type ProtectedRecoveryKeyV1 } from "@domvia/e2ee-envelope";
 import { bytesToHex, hexToBytes } from "@noble/hashes/utils.js";
 import { wordlist } from "@scure/bip39/wordlists/english.js";
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { base64urlDecode, base64urlEncode } from "./bytes";
 import { openBackupChunk, sealBackupChunk } from "./key-backup";
 import {
@@ -144,6 +144,29 @@ describe("recoveryKeyFromCode", () => {
     const restored = recoveryKeyFromCode(recoveryKey.code);
     expect(restored.publicKey).toBe(recoveryKey.publicKey);
     expect(restored.code).toBe(recoveryKey.code);
+  });
+
+  it("reads a code of exactly 4,096 characters and refuses one character more before normalising it", () => {
+    expect(recoveryKeyFromCode(FIXED_CODE.padEnd(4096, " ")).publicKey).toBe(fixedKey().publicKey);
+    for (const text of [FIXED_CODE.padEnd(4097, " "), " ".repeat(4097), FIXED_CODE + "\u3000".repeat(5000)]) {
+      let code: string | undefined;
+      try {
+        recoveryKeyFromCode(text);
+      } catch (error) {
+        code = E2eeError.isInstance(error) ? error.code : String(error);
+      }
+      expect(code).toBe("INVALID_RECOVERY_CODE");
+    }
+    // The bound is on the text as given: an oversized text is refused without normalising it.
+    const normalize = vi.spyOn(String.prototype, "normalize");
+    try {
+      expect(() => recoveryKeyFromCode(" ".repeat(10 * 1024 * 1024))).toThrow(E2eeError);
+      expect(normalize).not.toHaveBeenCalled();
+      recoveryKeyFromCode(FIXED_CODE);
+      expect(normalize).toHaveBeenCalled();
+    } finally {
+      normalize.mockRestore();
+    }
   });
 
   it("ignores case and surrounding, repeated and mixed whitespace", () => {

@@ -140,6 +140,9 @@ export async function createRecoveryKey(): Promise<RecoveryKey> {
   return new RecoveryKey(randomBytes(RECOVERY_KEY_BYTES));
 }
 
+/** The longest typed recovery code read (SPEC.md §11.2), in UTF-16 code units. */
+const MAX_RECOVERY_CODE_CHARS = 4096;
+
 /**
  * Reads a recovery code typed by a user: case, surrounding and repeated whitespace are ignored.
  * A wrong word count or a word outside the list always fails here; a valid word in the wrong
@@ -151,12 +154,17 @@ export async function createRecoveryKey(): Promise<RecoveryKey> {
  * ```ts
  * const recoveryKey = recoveryKeyFromCode(input.value);
  * ```
- * @throws E2eeError `INVALID_RECOVERY_CODE` for a wrong word count, a word outside the BIP-39
- *   English list or a checksum mismatch (the message never repeats the code).
+ * @throws E2eeError `INVALID_RECOVERY_CODE` for a code longer than 4,096 characters, a wrong word
+ *   count, a word outside the BIP-39 English list or a checksum mismatch (the message never
+ *   repeats the code).
  * @throws TypeError when `code` is not a string.
  */
 export function recoveryKeyFromCode(code: string): RecoveryKey {
   if (typeof code !== "string") throw new TypeError(`"code" expected a string, got ${describeValue(code)}`);
+  // SPEC.md §11.2 step 0: before normalising, so an oversized input costs nothing.
+  if (code.length > MAX_RECOVERY_CODE_CHARS) {
+    throw new E2eeError("INVALID_RECOVERY_CODE", `recovery code is longer than ${MAX_RECOVERY_CODE_CHARS} characters`);
+  }
   const words = code.normalize("NFKD").trim().toLowerCase().split(/\s+/);
   if (words.length !== RECOVERY_CODE_WORDS) {
     throw new E2eeError("INVALID_RECOVERY_CODE", `recovery code expected ${RECOVERY_CODE_WORDS} words, got ${words.length}`);
