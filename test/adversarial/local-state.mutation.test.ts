@@ -5,7 +5,8 @@
  *
  * Local state is not authenticated: it lives in the device's own protected storage, and nothing
  * in it is signed or sealed (§14). So only a *malformed* state is refused (with the §7.3 codes, or
- * `INVALID_ENVELOPE` when the current version is not among the versions, §14.1). A well-formed
+ * `INVALID_ENVELOPE` when a version appears twice or the current version is not among the
+ * versions, §14.1). A well-formed
  * change, such as a flipped bit of a key, is accepted, and the suites assert that it is accepted
  * as exactly that changed state (the state exported again, and for an identity its public bundle
  * computed independently with OpenSSL) and that using it then fails typed:
@@ -17,10 +18,9 @@
  *   X25519 secret changed with `BAD_SIGNATURE` (its agreement key is in the signed HPKE `info`),
  *   except for the five bits X25519 clamps away (RFC 7748 §5), which leave the same key pair.
  *
- * What the importer normalises instead of refusing (SPEC.md §14.1 does not say): versions are
- * exported oldest first whatever their stored order; a repeated version (same key version and
- * key id) keeps its last entry; repeated removed users or revoked devices collapse to one; and
- * `currentKeyId` is dropped when `currentVersion` is `null`.
+ * What the importer normalises instead of refusing: versions are exported oldest first whatever
+ * their stored order; repeated removed users or revoked devices collapse to one (§14.1 says they
+ * count once); and `currentKeyId` is dropped when `currentVersion` is `null`.
  */
 import { E2eeError, type DeviceIdentityStateV1, type E2eeErrorCode, type KeyringStateV1, type KeyringVersionV1, type RoomKeyShareV1 } from "@domvia/e2ee-envelope";
 import { DeviceIdentity, createDeviceIdentity, exportAesGcmKeyToBase64, openRoomKeyShare, type OpenedRoomKeyShare } from "@domvia/e2ee-crypto";
@@ -119,7 +119,7 @@ const versionId = (version: { keyVersion: number; keyId: string }): string => `$
 function normalisedKeyring(value: Record<string, unknown>): KeyringStateV1 {
   const state = value as unknown as KeyringStateV1;
   const versions = new Map<string, KeyringVersionV1>();
-  for (const version of state.versions) versions.set(versionId(version), version);
+  for (const version of state.versions) versions.set(versionId(version), version); // unique: checked before
   const devices = new Map<string, { userId: string; deviceId: string }>();
   for (const device of state.revokedDevices) if (!devices.has(`${device.userId}\n${device.deviceId}`)) devices.set(`${device.userId}\n${device.deviceId}`, device);
   return {
@@ -136,6 +136,7 @@ function normalisedKeyring(value: Record<string, unknown>): KeyringStateV1 {
 /** §14.1: a well-formed state is accepted as exactly itself, and its old messages open only under unchanged keys. */
 function keyringExpectation(value: Record<string, unknown>, mutation: Mutation, checkUse = true): Expectation {
   const state = value as unknown as KeyringStateV1;
+  if (new Set(state.versions.map(versionId)).size !== state.versions.length) return { code: "INVALID_ENVELOPE" };
   if (state.currentVersion !== null && !state.versions.some((version) => version.keyVersion === state.currentVersion && version.keyId === state.currentKeyId)) {
     return { code: "INVALID_ENVELOPE" };
   }

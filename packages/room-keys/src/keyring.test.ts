@@ -415,6 +415,8 @@ describe("exportState and importState", () => {
     ["a current version missing from its versions", (state) => ({ ...state, currentVersion: 2 }), "INVALID_ENVELOPE"],
     ["a current key id missing from its versions", (state) => ({ ...state, currentKeyId: "v1-missing" }), "INVALID_ENVELOPE"],
     ["a current version without a key id", (state) => ({ ...state, currentKeyId: null }), "INVALID_ENVELOPE"],
+    ["one version twice, with another key", (state) => ({ ...state, versions: [state.versions[0]!, { ...state.versions[0]!, key: `${"B".repeat(42)}A` }] }), "INVALID_ENVELOPE"],
+    ["one version twice, identical", (state) => ({ ...state, versions: [state.versions[0]!, state.versions[0]!] }), "INVALID_ENVELOPE"],
   ])("rejects %s", async (_name, change, code) => {
     await expectCode(() => RoomKeyring.importState(change(valid())), code as "INVALID_ENVELOPE");
   });

@@ -198,9 +198,17 @@ export class RoomKeyring {
   static importState(state: unknown): RoomKeyring {
     const parsed = parseKeyringState(state);
     const keyring = new RoomKeyring(parsed.roomId, resolvePolicy(parsed.policy));
+    // Two copies of one version would leave it to the order which key is used: refused. The keys
+    // imported so far are wiped before the error leaves.
+    const refuse = (problem: string): never => {
+      keyring.destroy();
+      throw new E2eeError("INVALID_ENVELOPE", `invalid keyring state: ${problem}`);
+    };
     for (const version of parsed.versions) {
+      const id = entryKey(version.keyVersion, version.keyId);
+      if (keyring.#entries.has(id)) refuse(`version ${version.keyVersion} ("${version.keyId}") appears twice`);
       const bytes = base64urlDecode(version.key)!;
-      keyring.#entries.set(entryKey(version.keyVersion, version.keyId), {
+      keyring.#entries.set(id, {
         keyId: version.keyId,
         keyVersion: version.keyVersion,
         key: importRoomKeyBytes(bytes),
@@ -213,9 +221,7 @@ export class RoomKeyring {
     }
     if (parsed.currentVersion !== null) {
       const current = keyring.#entries.get(entryKey(parsed.currentVersion, parsed.currentKeyId ?? ""));
-      if (current === undefined) {
-        throw new E2eeError("INVALID_ENVELOPE", "invalid keyring state: the current version is not among its versions");
-      }
+      if (current === undefined) return refuse("the current version is not among its versions");
       keyring.#current = current;
     }
     keyring.#rotationRequired = parsed.rotationRequired;
