@@ -214,9 +214,13 @@ export function userFingerprint(userId: string, bundles: readonly unknown[]): st
   return fingerprintOf(canonicalBytes(fields));
 }
 
+/** A fingerprint: six groups of five digits. */
+const FINGERPRINT_TEXT = /^\d{5}( \d{5}){5}$/;
+/** A fingerprint, or a safety number (two fingerprints). */
+const FINGERPRINT_OR_SAFETY_NUMBER_TEXT = /^\d{5}( \d{5}){5}(( \d{5}){6})?$/;
+
 function digitsOf(fingerprint: unknown, name: string): string {
-  const pattern = /^\d{5}( \d{5}){5}$/;
-  if (typeof fingerprint !== "string" || !pattern.test(fingerprint)) {
+  if (typeof fingerprint !== "string" || !FINGERPRINT_TEXT.test(fingerprint)) {
     throw new TypeError(`"${name}" expected a fingerprint of six groups of five digits, got ${describeValue(fingerprint)}`);
   }
   return fingerprint.replaceAll(" ", "");
@@ -252,7 +256,7 @@ export function safetyNumber(first: string, second: string): string {
  * @throws TypeError when `expected` is not a fingerprint or a safety number.
  */
 export function safetyNumbersMatch(expected: string, presented: unknown): boolean {
-  if (typeof expected !== "string" || !/^\d{5}( \d{5}){5}(( \d{5}){6})?$/.test(expected)) {
+  if (typeof expected !== "string" || !FINGERPRINT_OR_SAFETY_NUMBER_TEXT.test(expected)) {
     throw new TypeError(`"expected" expected a fingerprint or a safety number, got ${describeValue(expected)}`);
   }
   if (typeof presented !== "string" || presented.length > MAX_PRESENTED_LENGTH) return false;

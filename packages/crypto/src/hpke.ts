@@ -633,12 +633,11 @@ function labeledExtract(suiteId: Uint8Array, salt: Uint8Array, label: Uint8Array
  * `return Expand(prk, labeled_info, L)` (HKDF-Expand, RFC 5869 §2.3).
  */
 function labeledExpand(suiteId: Uint8Array, prk: Uint8Array, label: Uint8Array, info: Uint8Array, length: number): Uint8Array {
-  const labeledInfo = concatBytes(i2osp2(length), VERSION_LABEL, suiteId, label, info);
   // Up to one hash length, HKDF-Expand is its first block: T(1) = HMAC(prk, info || 0x01) (RFC
   // 5869 §2.3). Longer outputs (exports) take noble's expand.
   const node = nativeNodeCrypto();
-  if (node === undefined || length > HASH_BYTES) return expand(sha256, prk, labeledInfo, length);
-  const block = nodeHmacSha256(node, prk, concatBytes(labeledInfo, ONE_BYTE));
+  if (node === undefined || length > HASH_BYTES) return expand(sha256, prk, concatBytes(i2osp2(length), VERSION_LABEL, suiteId, label, info), length);
+  const block = nodeHmacSha256(node, prk, concatBytes(i2osp2(length), VERSION_LABEL, suiteId, label, info, ONE_BYTE));
   const out = block.slice(0, length);
   block.fill(0);
   return out;

@@ -25,8 +25,8 @@ const utf8Encoder = new TextEncoder();
 
 /**
  * The UTF-8 bytes of `text`, padded: {@link pad} of its encoding, without the intermediate copy
- * when the text is ASCII (most chat JSON). Returns
- * `undefined` when the encoding is longer than `maxBytes`; nothing unpadded is left behind.
+ * when the text is ASCII (most chat JSON). Returns `undefined` when the encoding is longer than
+ * `maxBytes`; nothing unpadded is left behind.
  */
 export function padText(text: string, mode: PaddingMode, maxBytes: number): Uint8Array | undefined {
   if (text.length > maxBytes) return undefined; // a UTF-16 code unit is at least one UTF-8 byte

@@ -256,7 +256,7 @@ export async function unlockRecoveryKey(
 ): Promise<RecoveryKey> {
   const maxMemoryBytes = options.maxMemoryBytes ?? DEFAULT_UNLOCK_MEMORY_BYTES;
   // NaN or a non-number would make the comparison below false and let any cost through.
-  if (typeof maxMemoryBytes !== "number" || !Number.isSafeInteger(maxMemoryBytes) || maxMemoryBytes < 1) {
+  if (!Number.isSafeInteger(maxMemoryBytes) || maxMemoryBytes < 1) {
     throw new RangeError(`"maxMemoryBytes" expected a positive safe integer, got ${String(maxMemoryBytes)}`);
   }
   const parsed = parseProtectedRecoveryKey(protectedKey);

@@ -6,7 +6,7 @@
  */
 import * as z from "zod/mini";
 import { keyVersionFields, secretKeySchema, type BackedUpKeyV1 } from "./key-backup";
-import { idSchema, keyVersionSchema, lazySchema } from "./schema-fields";
+import { countSchema, idSchema, keyVersionSchema, lazySchema } from "./schema-fields";
 import { parseWire, type WireSpec } from "./wire";
 
 /**
@@ -70,8 +70,6 @@ export interface DeviceIdentityStateV1 {
   readonly signingSecretKey: string;
 }
 
-const count = lazySchema(() => z.int().check(z.minimum(0)));
-
 const keyringSchemaV1 = lazySchema(
   () =>
     z.strictObject({
@@ -95,7 +93,7 @@ const keyringSchemaV1 = lazySchema(
           z.strictObject({
             ...keyVersionFields(),
             origin: z.enum(["created", "share", "backup"]),
-            messageCount: count(),
+            messageCount: countSchema(),
           }),
         )
         .check(z.maxLength(100_000, { abort: true })),

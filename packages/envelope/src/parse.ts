@@ -32,25 +32,31 @@ export type SafeParseEnvelopeResult = SafeParseResult<Envelope>;
 /** Room for every field but the ciphertext, generously: ids, names, quotes, whitespace. */
 const JSON_OVERHEAD_CHARS = 2048;
 
-const specs = new Map<number, WireSpec<Envelope>>();
-function specFor(maxPlaintextBytes: number): WireSpec<Envelope> {
-  let spec = specs.get(maxPlaintextBytes);
-  if (spec === undefined) {
-    const schemas: Record<number, z.ZodMiniType<Envelope>> = {
-      1: createEnvelopeV1Schema(maxPlaintextBytes),
-      2: createEnvelopeV2Schema(maxPlaintextBytes),
-    };
-    spec = {
+/** The parsers of one `maxPlaintextBytes`: the wire spec, and the fast path of {@link parseEnvelopeForOpening}. */
+interface EnvelopeParsers {
+  readonly spec: WireSpec<Envelope>;
+  readonly acceptForOpening: ReturnType<typeof envelopeAcceptor>;
+}
+
+const parsers = new Map<number, EnvelopeParsers>();
+function parsersFor(maxPlaintextBytes: number): EnvelopeParsers {
+  let found = parsers.get(maxPlaintextBytes);
+  if (found === undefined) {
+    // Built on first refusal only: valid envelopes take the fast paths.
+    let schemas: Record<number, z.ZodMiniType<Envelope>> | undefined;
+    const spec: WireSpec<Envelope> = {
       name: "envelope",
       versions: SUPPORTED_ENVELOPE_VERSIONS,
       maxTextLength: JSON_OVERHEAD_CHARS + base64urlLength(maxCiphertextBytes(maxPlaintextBytes)),
-      schema: (version) => schemas[version]!,
+      schema: (version) =>
+        (schemas ??= { 1: createEnvelopeV1Schema(maxPlaintextBytes), 2: createEnvelopeV2Schema(maxPlaintextBytes) })[version]!,
       oversizedPaths: ["ciphertext"],
       accept: envelopeAcceptor(maxPlaintextBytes),
     };
-    if (specs.size < 16) specs.set(maxPlaintextBytes, spec);
+    found = { spec, acceptForOpening: envelopeAcceptor(maxPlaintextBytes, false) };
+    if (parsers.size < 16) parsers.set(maxPlaintextBytes, found);
   }
-  return spec;
+  return found;
 }
 
 /**
@@ -66,7 +72,7 @@ function specFor(maxPlaintextBytes: number): WireSpec<Envelope> {
  * @throws RangeError when `options.maxPlaintextBytes` is out of range.
  */
 export function safeParseEnvelope(input: unknown, options: ParseEnvelopeOptions = {}): SafeParseEnvelopeResult {
-  return safeParseWire(input, specFor(checkMaxPlaintextBytes(options.maxPlaintextBytes)));
+  return safeParseWire(input, parsersFor(checkMaxPlaintextBytes(options.maxPlaintextBytes)).spec);
 }
 
 /**
@@ -81,7 +87,7 @@ export function safeParseEnvelope(input: unknown, options: ParseEnvelopeOptions 
  * @throws RangeError when `options.maxPlaintextBytes` is out of range.
  */
 export function parseEnvelope(input: unknown, options: ParseEnvelopeOptions = {}): Envelope {
-  return parseWire(input, specFor(checkMaxPlaintextBytes(options.maxPlaintextBytes)));
+  return parseWire(input, parsersFor(checkMaxPlaintextBytes(options.maxPlaintextBytes)).spec);
 }
 
 const V1_MEMBERS = ["v", "suite", "roomId", "messageId", "keyId", "keyVersion", "nonce", "commitment", "ciphertext"] as const;
@@ -152,8 +158,6 @@ export interface EnvelopeForOpening {
   readonly ciphertext: Uint8Array | undefined;
 }
 
-const openingAcceptors = new Map<number, ReturnType<typeof envelopeAcceptor>>();
-
 /**
  * @internal For decryption (the crypto package): {@link parseEnvelope}, and the ciphertext
  * decoded by `decode`, a strict decoder of canonical unpadded base64url (it returns `undefined`
@@ -171,21 +175,17 @@ export function parseEnvelopeForOpening(
   decode: (text: string) => Uint8Array | undefined,
 ): EnvelopeForOpening {
   const max = checkMaxPlaintextBytes(maxPlaintextBytes);
-  let accept = openingAcceptors.get(max);
-  if (accept === undefined) {
-    accept = envelopeAcceptor(max, false);
-    if (openingAcceptors.size < 16) openingAcceptors.set(max, accept);
-  }
+  const { spec, acceptForOpening } = parsersFor(max);
   if (typeof input === "object" && input !== null && !Array.isArray(input)) {
     let accepted: Envelope | undefined;
     try {
-      accepted = accept(input as Record<string, unknown>, (input as Record<string, unknown>)["v"] as number);
+      accepted = acceptForOpening(input as Record<string, unknown>, (input as Record<string, unknown>)["v"] as number);
     } catch {
       accepted = undefined; // a throwing getter or Proxy: parseEnvelope reports it
     }
     const ciphertext = accepted === undefined ? undefined : decode(accepted.ciphertext);
     if (accepted !== undefined && ciphertext !== undefined) return { envelope: Object.freeze(accepted), ciphertext };
   }
-  const envelope = parseEnvelope(input, { maxPlaintextBytes: max });
+  const envelope = parseWire(input, spec);
   return { envelope, ciphertext: decode(envelope.ciphertext) };
 }

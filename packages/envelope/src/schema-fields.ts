@@ -51,5 +51,8 @@ export function boundedBytesSchema(minBytes: number, maxBytes: number): z.ZodMin
     );
 }
 
+/** A non-negative safe integer: a count. */
+export const countSchema: () => z.ZodMiniType<number> = lazySchema(() => z.int().check(z.minimum(0)));
+
 /** A Unix time in milliseconds: a non-negative safe integer. */
-export const timestampSchema: () => z.ZodMiniType<number> = lazySchema(() => z.int().check(z.minimum(0)));
+export const timestampSchema: () => z.ZodMiniType<number> = countSchema;

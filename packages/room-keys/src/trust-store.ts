@@ -162,6 +162,17 @@ const sameKeys = (pin: Pin, bundle: VerifiedDeviceBundle["bundle"]): boolean =>
 /** Changes already reported, so each fires its event once per store. Oldest entries leave first. */
 const REPORTED_LIMIT = 10_000;
 
+const pinOf = (bundle: VerifiedDeviceBundle["bundle"], verified: boolean, pinnedAt: number): Pin => ({
+  userId: bundle.userId,
+  deviceId: bundle.deviceId,
+  agreementKey: bundle.agreementKey,
+  signingKey: bundle.signingKey,
+  verified,
+  pinnedAt,
+});
+
+const storeFull = (): E2eeError => new E2eeError("PAYLOAD_TOO_LARGE", `a trust store pins at most ${TRUST_STORE_LIMITS.maxDevices} devices`);
+
 function fingerprintOfPin(pin: Pin): string {
   const agreementKey = base64urlDecode(pin.agreementKey);
   const signingKey = base64urlDecode(pin.signingKey);
@@ -287,7 +298,13 @@ export class TrustStore {
    *   4,096 characters.
    */
   check(bundle: unknown): VerifiedDeviceBundle {
-    const verified = verifyDeviceBundle(bundle);
+    return this.#checkVerified(verifyDeviceBundle(bundle));
+  }
+
+  /** {@link TrustStore.check} of a bundle that already verified; a known device with its pinned keys passes at once. */
+  #checkVerified(verified: VerifiedDeviceBundle): VerifiedDeviceBundle {
+    const pin = this.#pins.get(address(verified.bundle.userId, verified.bundle.deviceId));
+    if (pin !== undefined && sameKeys(pin, verified.bundle)) return verified;
     const plan = this.#plan([verified]);
     const [changed] = plan.changed;
     if (changed !== undefined) throw this.#refuse(changed.presented, changed.pinned);
@@ -387,7 +404,7 @@ export class TrustStore {
       if (found === undefined || found === null) return undefined;
       const verified = verifyDeviceBundle(found);
       if (verified.bundle.userId !== sender.userId || verified.bundle.deviceId !== sender.deviceId) return undefined;
-      return this.check(verified.bundle).bundle;
+      return this.#checkVerified(verified).bundle;
     };
   }
 
@@ -412,14 +429,7 @@ export class TrustStore {
       // A device listed twice in one batch with other keys is refused like any change.
       const pin = this.#pins.get(key) ?? newPins.get(key);
       if (pin === undefined) {
-        newPins.set(key, {
-          userId: bundle.userId,
-          deviceId: bundle.deviceId,
-          agreementKey: bundle.agreementKey,
-          signingKey: bundle.signingKey,
-          verified: false,
-          pinnedAt: now,
-        });
+        newPins.set(key, pinOf(bundle, false, now));
         accepted.push(verified);
       } else if (sameKeys(pin, bundle)) {
         accepted.push(verified);
@@ -427,9 +437,7 @@ export class TrustStore {
         changed.push({ presented: verified, pinned: pin });
       }
     }
-    if (this.#pins.size + newPins.size > TRUST_STORE_LIMITS.maxDevices) {
-      throw new E2eeError("PAYLOAD_TOO_LARGE", `a trust store pins at most ${TRUST_STORE_LIMITS.maxDevices} devices`);
-    }
+    if (this.#pins.size + newPins.size > TRUST_STORE_LIMITS.maxDevices) throw storeFull();
     return { accepted, changed, newPins };
   }
 
@@ -462,18 +470,10 @@ export class TrustStore {
     const { bundle } = verified;
     const key = address(bundle.userId, bundle.deviceId);
     const current = this.#pins.get(key);
-    if (current === undefined && this.#pins.size >= TRUST_STORE_LIMITS.maxDevices) {
-      throw new E2eeError("PAYLOAD_TOO_LARGE", `a trust store pins at most ${TRUST_STORE_LIMITS.maxDevices} devices`);
-    }
-    if (current !== undefined && sameKeys(current, bundle) && (current.verified || !markVerified)) return verified;
-    this.#pins.set(key, {
-      userId: bundle.userId,
-      deviceId: bundle.deviceId,
-      agreementKey: bundle.agreementKey,
-      signingKey: bundle.signingKey,
-      verified: markVerified,
-      pinnedAt: current !== undefined && sameKeys(current, bundle) ? current.pinnedAt : Date.now(),
-    });
+    if (current === undefined && this.#pins.size >= TRUST_STORE_LIMITS.maxDevices) throw storeFull();
+    const same = current !== undefined && sameKeys(current, bundle);
+    if (same && (current.verified || !markVerified)) return verified;
+    this.#pins.set(key, pinOf(bundle, markVerified, same ? current.pinnedAt : Date.now()));
     this.#forgetReported(key);
     this.#emit({ type: "identity-pinned", userId: bundle.userId, deviceId: bundle.deviceId, reason: markVerified ? "verified" : "accepted", verified: markVerified });
     return verified;
