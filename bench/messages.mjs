@@ -98,7 +98,9 @@ async function implementations({ api, native, keyBytes, chat }) {
     async encrypt() {
       const iv = webcrypto.getRandomValues(new Uint8Array(12));
       const sealed = await subtle.encrypt({ name: "AES-GCM", iv, additionalData }, cryptoKey, encoder.encode(JSON.stringify(chat)));
-      return { v: 1, ...ROOM, nonce: Buffer.from(iv).toString("base64url"), ciphertext: Buffer.from(sealed).toString("base64url") };
+      // A literal, not `{ v: 1, ...ROOM, ... }`: V8 11 keeps spread-built objects alive longer (memory.mjs).
+      const { roomId, messageId, keyId, keyVersion } = ROOM;
+      return { v: 1, roomId, messageId, keyId, keyVersion, nonce: Buffer.from(iv).toString("base64url"), ciphertext: Buffer.from(sealed).toString("base64url") };
     },
     async decrypt(envelope) {
       if (envelope.roomId !== openContext.roomId || envelope.messageId !== openContext.messageId) throw new Error("context mismatch");
