@@ -298,15 +298,21 @@ export async function decryptChatMessage(
     // Unreachable after the schema's canonical-base64url check; kept as defence in depth.
     throw new E2eeError("INVALID_ENVELOPE", "invalid envelope: bad base64url");
   }
-  const bound = { roomId: context.roomId, messageId: context.messageId, keyId, keyVersion };
   let additionalData: Uint8Array;
   let sender: SenderReference | null = null;
   if (parsed.v === 2) {
     sender = { userId: parsed.senderUserId, deviceId: parsed.senderDeviceId };
-    additionalData = encodeAssociatedDataV2({ ...bound, senderUserId: sender.userId, senderDeviceId: sender.deviceId });
+    additionalData = encodeAssociatedDataV2({
+      roomId: context.roomId,
+      messageId: context.messageId,
+      keyId,
+      keyVersion,
+      senderUserId: sender.userId,
+      senderDeviceId: sender.deviceId,
+    });
     await verifySender(parsed, sender, context.resolveSender, additionalData, nonce, commitment, sealed);
   } else {
-    additionalData = encodeAssociatedDataV1(bound);
+    additionalData = encodeAssociatedDataV1({ roomId: context.roomId, messageId: context.messageId, keyId, keyVersion });
   }
 
   // Key commitment first (constant time): a ciphertext crafted to open under two keys is refused.

@@ -79,8 +79,12 @@ export function sealRoomKeyShare(options: SealRoomKeyShareOptions): RoomKeyShare
   if (typeof shareable !== "boolean") throw new TypeError(`"shareable" expected a boolean, got ${typeof shareable}`);
   const sender = identitySecrets(from, "from");
   const recipient = verifyDeviceBundle(options.to);
+  // Object literals, not spreads: on V8 11 (Node 20) an object built by spreading and then adding
+  // members outlives young-generation collections, and sharing builds two per device.
   const context: KeyShareContext = {
-    ...HPKE_SUITE,
+    kem: HPKE_SUITE.kem,
+    kdf: HPKE_SUITE.kdf,
+    aead: HPKE_SUITE.aead,
     roomId,
     keyId,
     keyVersion,
@@ -108,7 +112,16 @@ export function sealRoomKeyShare(options: SealRoomKeyShareOptions): RoomKeyShare
   return {
     v: 1,
     type: "room-key-share",
-    ...context,
+    kem: context.kem,
+    kdf: context.kdf,
+    aead: context.aead,
+    roomId,
+    keyId,
+    keyVersion,
+    senderUserId: context.senderUserId,
+    senderDeviceId: context.senderDeviceId,
+    recipientUserId: context.recipientUserId,
+    recipientDeviceId: context.recipientDeviceId,
     enc: base64urlEncode(sealed.enc),
     ciphertext: base64urlEncode(sealed.ciphertext),
     signature: base64urlEncode(signature),
