@@ -9,15 +9,17 @@
 // build, it prints its own table and writes nothing:
 //   pnpm build && node bench/share-keys.mjs [--short]
 // Timing stays out of tests.
+import { createPublicKey, diffieHellman, generateKeyPairSync, sign as nodeSign, verify as nodeVerify, webcrypto } from "node:crypto";
 import { pathToFileURL } from "node:url";
-import { formatBytes, formatMs, isShortRun, markdownTable, median, loadNativeSwitch, time } from "./common.mjs";
+import { ed25519, x25519 } from "@noble/curves/ed25519.js";
+import { formatBytes, formatMs, formatRatio, isShortRun, markdownTable, median, loadNativeSwitch, time } from "./common.mjs";
 
 export const KEY_LIFECYCLE_SETTINGS = Object.freeze({
   full: {
     share: [
       { devices: 10, runs: 20 },
       { devices: 100, runs: 10 },
-      { devices: 1000, runs: 3 },
+      { devices: 1000, runs: 5 },
     ],
     acceptDevices: 100,
     backupRooms: 100,
@@ -48,6 +50,70 @@ async function createBundles(api, count, prefix) {
   return bundles;
 }
 
+/** Bytes Ed25519 signs for one share (context, enc and ciphertext) and for one bundle, about. */
+const SHARE_SIGNED_BYTES = 400;
+const BUNDLE_SIGNED_BYTES = 250;
+
+/**
+ * The reference for sharing: the asymmetric operations every share needs, alone, on the same
+ * path and library as the SDK (node:crypto natively, noble in pure JS), for `devices` recipients:
+ * a fresh X25519 key pair, the X25519 agreement with the recipient's key and one Ed25519
+ * signature (`warm`); and the Ed25519 check of each recipient bundle's self-signature, which a
+ * cold share adds (`verify`). No HPKE key schedule, AEAD, encoding or checks: a floor, not a
+ * competing implementation. Natively the ephemeral key comes from `generateKeyPairSync`, as raw
+ * node:crypto code would make it. Inputs are prepared outside the clock; recipients' X25519 keys
+ * are imported beforehand natively, as the SDK's key cache holds them on a later rotation.
+ */
+async function primitivesFloor(path, devices) {
+  const random = (length) => webcrypto.getRandomValues(new Uint8Array(length));
+  const shareMessage = random(SHARE_SIGNED_BYTES);
+  const bundleMessage = random(BUNDLE_SIGNED_BYTES);
+  if (path === "native") {
+    const sender = generateKeyPairSync("ed25519").privateKey;
+    const recipients = Array.from({ length: devices }, () => {
+      const signing = generateKeyPairSync("ed25519");
+      return {
+        agreementKey: generateKeyPairSync("x25519").publicKey,
+        signingJwk: signing.publicKey.export({ format: "jwk" }),
+        signature: nodeSign(null, bundleMessage, signing.privateKey),
+      };
+    });
+    const warm = await time(() => {
+      for (const { agreementKey } of recipients) {
+        const ephemeral = generateKeyPairSync("x25519");
+        ephemeral.publicKey.export({ format: "jwk" });
+        diffieHellman({ privateKey: ephemeral.privateKey, publicKey: agreementKey });
+        nodeSign(null, shareMessage, sender);
+      }
+    });
+    const verify = await time(() => {
+      for (const { signingJwk, signature } of recipients) {
+        if (!nodeVerify(null, bundleMessage, createPublicKey({ key: signingJwk, format: "jwk" }), signature)) throw new Error("reference signature did not verify");
+      }
+    });
+    return { warm, verify };
+  }
+  const senderSeed = random(32);
+  const recipients = Array.from({ length: devices }, () => {
+    const seed = random(32);
+    return { agreementKey: x25519.getPublicKey(random(32)), signingKey: ed25519.getPublicKey(seed), signature: ed25519.sign(bundleMessage, seed) };
+  });
+  const warm = await time(() => {
+    for (const { agreementKey } of recipients) {
+      const ephemeral = random(32);
+      x25519.getPublicKey(ephemeral);
+      x25519.getSharedSecret(ephemeral, agreementKey);
+      ed25519.sign(shareMessage, senderSeed);
+    }
+  });
+  const verify = await time(() => {
+    for (const { signingKey, signature } of recipients) {
+      if (!ed25519.verify(signature, bundleMessage, signingKey, { zip215: false })) throw new Error("reference signature did not verify");
+    }
+  });
+  return { warm, verify };
+}
+
 /** Every measurement on one path ("native" or "pure-js"). Times in milliseconds, every run kept. */
 async function measurePath({ api, native, path, settings, log }) {
   native.use(path);
@@ -64,15 +130,24 @@ async function measurePath({ api, native, path, settings, log }) {
     const keyring = api.RoomKeyring.create({ roomId: `bench-share-${path}-${devices}` });
     const cold = [];
     const warm = [];
+    const floorWarm = [];
+    const floorCold = [];
     for (let run = 0; run < runs; run++) {
       // Fresh bundles each run, created before the clock starts, so none was verified before.
       const bundles = await createBundles(api, devices, `share-${path}-${devices}-${run}`);
       cold.push(await time(() => api.shareRoomKey({ keyring, from: sender, to: bundles })));
       keyring.rotate({ reason: "manual" });
       warm.push(await time(() => api.shareRoomKey({ keyring, from: sender, to: bundles })));
+      // The floor in the same run, right after: what the primitives alone cost at this moment.
+      const floor = await primitivesFloor(path, devices);
+      floorWarm.push(floor.warm);
+      floorCold.push(floor.warm + floor.verify);
     }
-    result.share.push({ devices, cold, warm });
-    log?.(`  key sharing, ${path}, ${devices} devices: cold ${formatMs(median(cold))}, warm ${formatMs(median(warm))}`);
+    result.share.push({ devices, cold, warm, floorWarm, floorCold });
+    log?.(
+      `  key sharing, ${path}, ${devices} devices: cold ${formatMs(median(cold))}, warm ${formatMs(median(warm))}` +
+        ` (primitives alone: ${formatMs(median(floorCold))}, ${formatMs(median(floorWarm))})`,
+    );
   }
 
   {
@@ -165,6 +240,10 @@ export async function measureKeyLifecycle({ api, native, short, log }) {
 }
 
 const PATH_LABEL = { native: "Node (native auto)", "pure-js": "pure JS (native off)" };
+const FLOOR_NOTE = {
+  native: "per device, node:crypto: an X25519 key pair, an agreement, an Ed25519 signature",
+  "pure-js": "per device, noble: an X25519 key pair, an agreement, an Ed25519 signature",
+};
 
 /** Markdown rows: operation, path, median, fastest, runs, notes. */
 export function keyLifecycleTable(keyLifecycle) {
@@ -178,10 +257,15 @@ export function keyLifecycleTable(keyLifecycle) {
     notes,
   ];
   for (const result of keyLifecycle.paths) {
-    for (const { devices, cold, warm } of result.share) {
+    for (const { devices, cold, warm, floorCold, floorWarm } of result.share) {
       const count = devices.toLocaleString("en-US");
-      rows.push(row(`share one version with ${count} devices, cold (bundles verified)`, result.path, cold, `${formatMs(median(cold) / devices)} per device`));
-      rows.push(row(`share one version with ${count} devices, warm (later rotation)`, result.path, warm, `${formatMs(median(warm) / devices)} per device`));
+      const overFloor = (times, floors) => `${formatRatio(median(times.map((ms, run) => ms / floors[run])))} the primitives alone`;
+      rows.push(
+        row(`share one version with ${count} devices, cold (bundles verified)`, result.path, cold, `${formatMs(median(cold) / devices)} per device; ${overFloor(cold, floorCold)}`),
+      );
+      rows.push(row(`share one version with ${count} devices, warm (later rotation)`, result.path, warm, `${formatMs(median(warm) / devices)} per device; ${overFloor(warm, floorWarm)}`));
+      rows.push(row(`primitives alone for ${count} devices, cold (reference)`, result.path, floorCold, FLOOR_NOTE[result.path] + ", and an Ed25519 verification"));
+      rows.push(row(`primitives alone for ${count} devices, warm (reference)`, result.path, floorWarm, FLOOR_NOTE[result.path]));
     }
     rows.push(row("accept one share (recipient side)", result.path, result.accept, `one share each for ${result.accept.length} devices`));
     const backup = result.backup;
