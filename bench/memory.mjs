@@ -8,7 +8,7 @@
 // made by spreading another and adding a member (`{ ...context, messageId }`) outlives
 // young-generation collections: a loop doing only that promotes about 300 KB per scavenge
 // (`--trace-gc-nvp`). Written that way, the harness itself made V8 grow its young generation
-// and added about 30 MiB to every path, the no-SDK reference included.
+// and added 17 to 40 MiB to each path, the no-SDK reference included.
 //
 // `measureMemory` spawns the children; run directly (`node --expose-gc bench/memory.mjs <path>
 // <bytes>`), this file is the child and prints one JSON line.
