@@ -5,8 +5,9 @@
 // Method: each size runs in several rounds; a round measures every task once (tinybench: warm-up,
 // then at least `iterations` calls and `time` ms, the median call time kept). A task's reported
 // time is the median over rounds of its per-round median, and its ratio is the median over rounds
-// of (task ÷ raw node:crypto in that round). The reference is measured minutes, not hours, from
-// the task it divides, so machine noise cancels in the ratio more than in the absolute times.
+// of (task ÷ raw node:crypto in that round). Tasks run grouped by operation, so a task runs within
+// a second of the reference it is divided by and machine drift cancels in the ratio more than in
+// the absolute times.
 import { Buffer } from "node:buffer";
 import { createCipheriv, createDecipheriv, randomBytes, webcrypto } from "node:crypto";
 import { FlattenedEncrypt, flattenedDecrypt } from "jose";
@@ -142,6 +143,19 @@ async function implementations({ api, native, keyBytes, chat }) {
   return byId;
 }
 
+/** The timed call of one task; every result feeds `sink` so no call can be optimised away. */
+function taskFunction(implementation, operation, sealed, isAsync) {
+  if (isAsync) {
+    if (operation === "encrypt") return async () => void (sink ^= (await implementation.encrypt()) === undefined ? 1 : 0);
+    if (operation === "decrypt") return async () => void (sink ^= (await implementation.decrypt(sealed)) === undefined ? 1 : 0);
+    return async () => void (sink ^= (await implementation.decrypt(await implementation.encrypt())) === undefined ? 1 : 0);
+  }
+  if (operation === "encrypt") return () => void (sink ^= implementation.encrypt().tag[0]);
+  if (operation === "decrypt") return () => void (sink ^= implementation.decrypt(sealed) === undefined ? 1 : 0);
+  return () => void (sink ^= implementation.decrypt(implementation.encrypt()) === undefined ? 1 : 0);
+}
+let sink = 0;
+
 /** Median over rounds of (task ÷ reference) within each round. */
 function relativeTime(perRound, key, referenceKey) {
   return median(perRound.map((medians) => medians[key] / medians[referenceKey]));
@@ -164,9 +178,8 @@ export function compareTasks(size, a, b, operation) {
 export async function measureMessages({ api, native, short, log }) {
   const settings = short
     ? { rounds: 1, time: 15, iterations: 4, warmupTime: 5, warmupIterations: 4 }
-    : { rounds: 5, time: 200, iterations: 32, warmupTime: 60, warmupIterations: 16 };
+    : { rounds: 7, time: 200, iterations: 32, warmupTime: 60, warmupIterations: 16 };
   const keyBytes = randomBytes(32);
-  let sink = 0;
   const sizes = [];
 
   for (const bytes of MESSAGE_SIZES) {
@@ -190,25 +203,21 @@ export async function measureMessages({ api, native, short, log }) {
         timestampProvider: "hrtimeNow",
         throws: true,
       });
-      // Alternate the task order between rounds so no implementation always runs first or last.
+      // Tasks run grouped by operation, so each task runs within a second of the raw reference it
+      // is divided by; the implementations' order alternates between rounds so none always runs
+      // first or last.
       const order = round % 2 === 0 ? IMPLEMENTATIONS : [...IMPLEMENTATIONS].reverse();
-      for (const { id } of order) {
-        const implementation = impls[id];
-        const sealed = sealedInputs[id];
-        const isAsync = id !== "raw" && id !== "raw-json";
-        const options = {
-          async: isAsync,
-          // The façade's path is process-wide: set it before each task's warm-up and run.
-          beforeAll: () => native.use(implementation.path ?? "native"),
-        };
-        if (isAsync) {
-          bench.add(`${id}|encrypt`, async () => void (sink ^= (await implementation.encrypt()) === undefined ? 1 : 0), options);
-          bench.add(`${id}|decrypt`, async () => void (sink ^= (await implementation.decrypt(sealed)) === undefined ? 1 : 0), options);
-          bench.add(`${id}|round trip`, async () => void (sink ^= (await implementation.decrypt(await implementation.encrypt())) === undefined ? 1 : 0), options);
-        } else {
-          bench.add(`${id}|encrypt`, () => void (sink ^= implementation.encrypt().tag[0]), options);
-          bench.add(`${id}|decrypt`, () => void (sink ^= implementation.decrypt(sealed) === undefined ? 1 : 0), options);
-          bench.add(`${id}|round trip`, () => void (sink ^= implementation.decrypt(implementation.encrypt()) === undefined ? 1 : 0), options);
+      for (const operation of OPERATIONS) {
+        for (const { id } of order) {
+          const implementation = impls[id];
+          const sealed = sealedInputs[id];
+          const isAsync = id !== "raw" && id !== "raw-json";
+          const options = {
+            async: isAsync,
+            // The façade's path is process-wide: set it before each task's warm-up and run.
+            beforeAll: () => native.use(implementation.path ?? "native"),
+          };
+          bench.add(`${id}|${operation}`, taskFunction(implementation, operation, sealed, isAsync), options);
         }
       }
       await bench.run();

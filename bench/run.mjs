@@ -61,24 +61,46 @@ function memoryGrowth(path) {
 }
 
 const budgets = [];
-function budget(name, measured, { max, min, format, stretch }) {
+function budget(name, measured, { max, min, format, stretch, spread }) {
   const value = typeof measured === "number" && Number.isFinite(measured) ? measured : undefined;
   const pass = value === undefined ? undefined : (max === undefined || value <= max) && (min === undefined || value >= min);
   const limit = max !== undefined ? `≤ ${format(max)}` : `≥ ${format(min)}`;
+  const shown = value === undefined ? "not measured (short run)" : spread === undefined ? format(value) : `${format(value)} (rounds ${format(spread[0])}–${format(spread[1])})`;
   budgets.push({
     name,
     measured: value,
+    spread,
     limit: { max, min, stretch },
-    display: { measured: value === undefined ? "not measured (short run)" : format(value), limit: stretch === undefined ? limit : `${limit} (stretch ${format(stretch)})` },
+    display: { measured: shown, limit: stretch === undefined ? limit : `${limit} (stretch ${format(stretch)})` },
     pass,
   });
+}
+/** The lowest and highest per-round ratio of a task to raw node:crypto, `invert` for throughput. */
+function roundSpread(bytes, id, invert = false) {
+  const tasks = messageSize(bytes).tasks;
+  const ratios = tasks[id]["round trip"].perRoundMs.map((ms, round) => ms / tasks.raw["round trip"].perRoundMs[round]);
+  const values = invert ? ratios.map((ratio) => 1 / ratio) : ratios;
+  return values.length < 2 ? undefined : [Math.min(...values), Math.max(...values)];
 }
 const ratio200Native = messageSize(200).tasks["ours-native"]["round trip"].ratio;
 const ratio200Pure = messageSize(200).tasks["ours-pure-js"]["round trip"].ratio;
 const size64k = messageSize(64 * KiB);
-budget("200 B chat round trip, public API in Node ÷ raw node:crypto enc+dec (time)", ratio200Native, { max: 2.5, format: formatRatio });
-budget("200 B chat round trip, public API pure JS ÷ raw node:crypto enc+dec (time)", ratio200Pure, { max: 5, stretch: 4, format: formatRatio });
-budget("64 KiB chat round trip, public API in Node: throughput ÷ raw node:crypto's", 1 / size64k.tasks["ours-native"]["round trip"].ratio, { min: 0.3, format: formatRatio });
+budget("200 B chat round trip, public API in Node ÷ raw node:crypto enc+dec (time)", ratio200Native, {
+  max: 2.5,
+  format: formatRatio,
+  spread: roundSpread(200, "ours-native"),
+});
+budget("200 B chat round trip, public API pure JS ÷ raw node:crypto enc+dec (time)", ratio200Pure, {
+  max: 5,
+  stretch: 4,
+  format: formatRatio,
+  spread: roundSpread(200, "ours-pure-js"),
+});
+budget("64 KiB chat round trip, public API in Node: throughput ÷ raw node:crypto's", 1 / size64k.tasks["ours-native"]["round trip"].ratio, {
+  min: 0.3,
+  format: formatRatio,
+  spread: roundSpread(64 * KiB, "ours-native", true),
+});
 for (const kind of ["cold", "warm"]) {
   budget(`share one key version with 1,000 devices, pure JS, ${kind}`, shareMs("pure-js", 1000, kind), { max: 1500, format: formatMs });
   budget(`share one key version with 1,000 devices, Node (native), ${kind}`, shareMs("native", 1000, kind), { max: 300, format: formatMs });
@@ -206,8 +228,9 @@ tasks measured in the same rounds and are the numbers to read.
 - Load: ${loadAtStart.toFixed(2)} at start, ${results.machine.loadAverage1mAtEnd.toFixed(2)} at end (1-minute load average)
 - Paths: ${pathNote}
 - Method: messages with tinybench ${messages.rounds} round(s) per size, each task at least ${messages.iterations} calls and ${messages.time} ms after
-  warm-up; a time is the median over rounds of the task's median call, a ratio the median over rounds of
-  (task ÷ reference in that round). Inputs: one chat object per size (\`JSON.stringify\` exactly that many
+  warm-up, tasks grouped by operation; a time is the median over rounds of the task's median call, a ratio
+  the median over rounds of (task ÷ reference in that round), and a budget's ratio shows the lowest and
+  highest round beside it. Inputs: one chat object per size (\`JSON.stringify\` exactly that many
   bytes) and one 256-bit key shared by every implementation. The raw reference encrypts the JSON bytes,
   prepared once, with a fresh 12-byte IV per message; ours and the WebCrypto envelope and jose start from
   the object and return the object (JSON, base64url and associated data included). Key lifecycle:
