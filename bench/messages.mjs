@@ -5,9 +5,9 @@
 // Method: each size runs in several rounds; a round measures every task once (tinybench: warm-up,
 // then at least `iterations` calls and `time` ms, the median call time kept). A task's reported
 // time is the median over rounds of its per-round median, and its ratio is the median over rounds
-// of (task ÷ raw node:crypto in that round). Tasks run grouped by operation, so a task runs within
-// a second of the reference it is divided by and machine drift cancels in the ratio more than in
-// the absolute times.
+// of (task ÷ raw node:crypto in that round). Tasks run grouped by operation, so a task and the
+// reference it is divided by run at most about a second apart (ours within half a second) and
+// machine drift cancels in the ratio more than in the absolute times.
 import { Buffer } from "node:buffer";
 import { createCipheriv, createDecipheriv, randomBytes, webcrypto } from "node:crypto";
 import { FlattenedEncrypt, flattenedDecrypt } from "jose";
@@ -203,9 +203,9 @@ export async function measureMessages({ api, native, short, log }) {
         timestampProvider: "hrtimeNow",
         throws: true,
       });
-      // Tasks run grouped by operation, so each task runs within a second of the raw reference it
-      // is divided by; the implementations' order alternates between rounds so none always runs
-      // first or last.
+      // Tasks run grouped by operation, so each task runs at most about a second from the raw
+      // reference it is divided by; the implementations' order alternates between rounds so none
+      // always runs first or last.
       const order = round % 2 === 0 ? IMPLEMENTATIONS : [...IMPLEMENTATIONS].reverse();
       for (const operation of OPERATIONS) {
         for (const { id } of order) {
