@@ -6,7 +6,6 @@ import {
   ASSOCIATED_DATA_LABEL_V1,
   SUITE_V1,
   associatedDataBytes,
-  associatedDataPrefix,
   encodeAssociatedDataV1,
   type AssociatedDataV1,
 } from "./associated-data";
@@ -186,10 +185,9 @@ describe("the hand-written associated data encoder (v1 and v2)", () => {
 
 describe("associatedDataBytes, called without validated ids", () => {
   it("refuses what canonicalBytes refuses instead of writing other bytes: non-ASCII, over-long ids, one sender id alone", () => {
-    const prefix = associatedDataPrefix(1);
-    expect(() => associatedDataBytes(prefix, "\u0172", "m", "k", 1)).toThrow(RangeError); // low byte "r"
-    expect(() => associatedDataBytes(prefix, "r".repeat(300), "m", "k", 1)).toThrow(RangeError);
-    expect(() => associatedDataBytes(associatedDataPrefix(2), "r", "m", "k", 1, "user", undefined)).toThrow(RangeError);
-    expect(hex(associatedDataBytes(prefix, "r", "m1", "k.K", 0x01020304))).toBe(hex(encodeAssociatedDataV1({ roomId: "r", messageId: "m1", keyId: "k.K", keyVersion: 0x01020304 })));
+    expect(() => associatedDataBytes(1, "\u0172", "m", "k", 1)).toThrow(RangeError); // low byte "r"
+    expect(() => associatedDataBytes(1, "r".repeat(300), "m", "k", 1)).toThrow(RangeError);
+    expect(() => associatedDataBytes(2, "r", "m", "k", 1, "user", undefined)).toThrow(RangeError);
+    expect(hex(associatedDataBytes(1, "r", "m1", "k.K", 0x01020304))).toBe(hex(encodeAssociatedDataV1({ roomId: "r", messageId: "m1", keyId: "k.K", keyVersion: 0x01020304 })));
   });
 });

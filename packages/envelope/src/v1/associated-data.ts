@@ -26,8 +26,6 @@ export const ASSOCIATED_DATA_LABEL_V1 = "domvia-e2ee/envelope";
 /** The cipher suite identifier of envelope v1 (SPEC.md §3). */
 export const SUITE_V1 = "xaes256gcm-kc";
 
-let prefixV1: Uint8Array | undefined;
-
 /**
  * Encodes the v1 associated data:
  *
@@ -48,24 +46,23 @@ export function encodeAssociatedDataV1(context: AssociatedDataV1): Uint8Array {
   assertId(messageId, "messageId");
   assertId(keyId, "keyId");
   assertKeyVersion(keyVersion);
-  return associatedDataBytes((prefixV1 ??= associatedDataPrefix(1)), roomId, messageId, keyId, keyVersion);
+  return associatedDataBytes(1, roomId, messageId, keyId, keyVersion);
 }
 
-/** @internal `LP(label) || u8(version) || LP(suite)`: the constant start of the associated data. */
-export function associatedDataPrefix(version: number): Uint8Array {
-  return canonicalBytes([{ text: ASSOCIATED_DATA_LABEL_V1 }, { u8: version }, { text: SUITE_V1 }]);
-}
+/** `LP(label) || u8(version) || LP(suite)`, the constant start of each version's associated data, once built. */
+const prefixes: Partial<Record<1 | 2, Uint8Array>> = {};
 
 /**
- * @internal The associated data after its constant prefix, for validated ids (ASCII, at most 128
- * characters): `LP(roomId) || LP(messageId) || LP(keyId) || u32be(keyVersion)`, then, for v2,
- * `LP(senderUserId) || LP(senderDeviceId)`. The same bytes as `canonicalBytes` of those fields
- * (associated-data.test.ts checks it), written without building the field list: it runs for
- * every message sealed and opened. Callers validate every id first (`assertId`); as a last guard
- * this throws a `RangeError` for a non-ASCII or over-long id, or one sender id without the other.
+ * @internal The associated data of envelope `version`, for validated ids (ASCII, at most 128
+ * characters): the constant prefix, then `LP(roomId) || LP(messageId) || LP(keyId) ||
+ * u32be(keyVersion)`, then, for v2, `LP(senderUserId) || LP(senderDeviceId)`. The same bytes as
+ * `canonicalBytes` of those fields (associated-data.test.ts checks it), written without building
+ * the field list: it runs for every message sealed and opened. Callers validate every id first
+ * (`assertId`); as a last guard this throws a `RangeError` for a non-ASCII or over-long id, or
+ * sender ids that do not match the version (both for v2, neither for v1).
  */
 export function associatedDataBytes(
-  prefix: Uint8Array,
+  version: 1 | 2,
   roomId: string,
   messageId: string,
   keyId: string,
@@ -73,12 +70,14 @@ export function associatedDataBytes(
   senderUserId?: string,
   senderDeviceId?: string,
 ): Uint8Array {
-  if ((senderUserId === undefined) !== (senderDeviceId === undefined)) {
-    throw new RangeError("associated data expected both sender ids or neither");
+  const signed = version === 2;
+  if ((senderUserId !== undefined) !== signed || (senderDeviceId !== undefined) !== signed) {
+    throw new RangeError("associated data expected both sender ids for v2 and neither for v1");
   }
-  const texts = senderUserId === undefined || senderDeviceId === undefined ? 6 : 10;
-  let size = prefix.length + texts + 4 + roomId.length + messageId.length + keyId.length;
-  if (texts === 10) size += senderUserId!.length + senderDeviceId!.length;
+  const prefix = (prefixes[version] ??= canonicalBytes([{ text: ASSOCIATED_DATA_LABEL_V1 }, { u8: version }, { text: SUITE_V1 }]));
+  // Two length bytes per id (three ids, five with the sender's) and four for the key version.
+  let size = prefix.length + (signed ? 10 : 6) + 4 + roomId.length + messageId.length + keyId.length;
+  if (signed) size += senderUserId!.length + senderDeviceId!.length;
   const out = new Uint8Array(size);
   out.set(prefix);
   let offset = writeText(out, prefix.length, roomId);
@@ -89,7 +88,7 @@ export function associatedDataBytes(
   out[offset + 2] = (keyVersion >>> 8) & 0xff;
   out[offset + 3] = keyVersion & 0xff;
   offset += 4;
-  if (texts === 10) writeText(out, writeText(out, offset, senderUserId!), senderDeviceId!);
+  if (signed) writeText(out, writeText(out, offset, senderUserId!), senderDeviceId!);
   return out;
 }
 

@@ -13,7 +13,7 @@ import { canonicalBytes } from "../canonical";
 import { assertId, assertKeyVersion } from "../fields";
 import { ENVELOPE_LIMITS } from "../limits";
 import { fixedBytesSchema, idSchema, keyVersionSchema } from "../schema-fields";
-import { SUITE_V1, associatedDataBytes, associatedDataPrefix } from "../v1/associated-data";
+import { SUITE_V1, associatedDataBytes } from "../v1/associated-data";
 import { ciphertextSchema, type EnvelopeV1 } from "../v1/schema";
 
 /** A signed message envelope: the v1 fields with `v: 2`, plus sender and signature. */
@@ -63,11 +63,8 @@ export function encodeAssociatedDataV2(context: AssociatedDataV2): Uint8Array {
   assertKeyVersion(keyVersion);
   assertId(senderUserId, "senderUserId");
   assertId(senderDeviceId, "senderDeviceId");
-  prefixV2 ??= associatedDataPrefix(2);
-  return associatedDataBytes(prefixV2, roomId, messageId, keyId, keyVersion, senderUserId, senderDeviceId);
+  return associatedDataBytes(2, roomId, messageId, keyId, keyVersion, senderUserId, senderDeviceId);
 }
-
-let prefixV2: Uint8Array | undefined;
 
 /**
  * The bytes a v2 sender signs, from the decoded byte fields:
