@@ -20,6 +20,8 @@ import { KiB, MiB } from "./common.mjs";
 
 export const MEMORY_PATHS = ["raw", "raw-envelope", "native", "pure-js"];
 const SAMPLE_EVERY = 64;
+/** The room every message is sealed for; each message adds its own id. */
+const ROOM = Object.freeze({ roomId: "room-42", keyId: "room-42-v1", keyVersion: 1 });
 
 function runChild(path, totalBytes) {
   return new Promise((resolve, reject) => {
@@ -71,10 +73,9 @@ async function child(path, totalBytes) {
     // The same AES-GCM, wrapped as any JS envelope must be: JSON in and out, base64url text, an
     // envelope and a context object per message. It shows what the JS heap does with that much
     // short-lived text, apart from the SDK.
-    const context = { roomId: "room-42", keyId: "room-42-v1", keyVersion: 1 };
     let counter = 0;
     roundTrip = async () => {
-      const sealContext = { roomId: context.roomId, messageId: `msg-${counter++}`, keyId: context.keyId, keyVersion: context.keyVersion };
+      const sealContext = { roomId: ROOM.roomId, messageId: `msg-${counter++}`, keyId: ROOM.keyId, keyVersion: ROOM.keyVersion };
       const iv = randomBytes(12);
       const cipher = createCipheriv("aes-256-gcm", keyBytes, iv);
       const ciphertext = Buffer.concat([cipher.update(JSON.stringify(chat), "utf8"), cipher.final(), cipher.getAuthTag()]);
@@ -93,12 +94,11 @@ async function child(path, totalBytes) {
     implementation = native.describe(path);
     native.use(path);
     const key = await api.importAesGcmKeyFromBase64(keyBytes.toString("base64"));
-    const context = { roomId: "room-42", keyId: "room-42-v1", keyVersion: 1 };
     let counter = 0;
     roundTrip = async () => {
       const messageId = `msg-${counter++}`;
-      const envelope = await api.encryptChatJson(chat, key, { roomId: context.roomId, messageId, keyId: context.keyId, keyVersion: context.keyVersion });
-      return (await api.decryptChatJson(envelope, key, { roomId: context.roomId, messageId })).body.length;
+      const envelope = await api.encryptChatJson(chat, key, { roomId: ROOM.roomId, messageId, keyId: ROOM.keyId, keyVersion: ROOM.keyVersion });
+      return (await api.decryptChatJson(envelope, key, { roomId: ROOM.roomId, messageId })).body.length;
     };
   }
 

@@ -54,6 +54,8 @@ async function createBundles(api, count, prefix) {
 const SHARE_SIGNED_BYTES = 400;
 const BUNDLE_SIGNED_BYTES = 250;
 
+const random = (length) => webcrypto.getRandomValues(new Uint8Array(length));
+
 /**
  * The reference for sharing: the asymmetric operations every share needs, alone, on the same
  * path and library as the SDK (node:crypto natively, noble in pure JS), for `devices` recipients:
@@ -64,61 +66,65 @@ const BUNDLE_SIGNED_BYTES = 250;
  * `generateKeyPairSync`, as raw node:crypto code would make it, and recipients' X25519 keys are
  * imported beforehand, as the SDK's key cache holds them on a later rotation.
  *
- * Returns `{ warm, verify }`, each timing the whole loop; the inputs are built here, once, so
- * the runs that time them make no garbage of their own before the clock starts.
+ * Returns a function that times both loops, `{ warm, verify }`; the inputs are built here, once,
+ * so the runs that time them make no garbage of their own before the clock starts.
  */
 function primitivesFloor(path, devices) {
-  const random = (length) => webcrypto.getRandomValues(new Uint8Array(length));
   const shareMessage = random(SHARE_SIGNED_BYTES);
   const bundleMessage = random(BUNDLE_SIGNED_BYTES);
-  if (path === "native") {
-    const sender = generateKeyPairSync("ed25519").privateKey;
-    const recipients = Array.from({ length: devices }, () => {
+  const operations = path === "native" ? nodeCryptoOperations() : nobleOperations();
+  const sender = operations.signingKey();
+  const recipients = Array.from({ length: devices }, () => operations.recipient(bundleMessage));
+  return async () => ({
+    warm: await time(() => {
+      for (const recipient of recipients) operations.share(recipient, sender, shareMessage);
+    }),
+    verify: await time(() => {
+      for (const recipient of recipients) {
+        if (!operations.verifyBundle(recipient, bundleMessage)) throw new Error("reference signature did not verify");
+      }
+    }),
+  });
+}
+
+/** The floor's operations with node:crypto: a recipient's keys arrive imported or as JWK text. */
+function nodeCryptoOperations() {
+  return {
+    signingKey: () => generateKeyPairSync("ed25519").privateKey,
+    recipient(bundleMessage) {
       const signing = generateKeyPairSync("ed25519");
       return {
         agreementKey: generateKeyPairSync("x25519").publicKey,
         signingJwk: signing.publicKey.export({ format: "jwk" }),
         signature: nodeSign(null, bundleMessage, signing.privateKey),
       };
-    });
-    return async () => ({
-      warm: await time(() => {
-        for (const { agreementKey } of recipients) {
-          const ephemeral = generateKeyPairSync("x25519");
-          ephemeral.publicKey.export({ format: "jwk" });
-          diffieHellman({ privateKey: ephemeral.privateKey, publicKey: agreementKey });
-          nodeSign(null, shareMessage, sender);
-        }
-      }),
-      verify: await time(() => {
-        for (const { signingJwk, signature } of recipients) {
-          if (!nodeVerify(null, bundleMessage, createPublicKey({ key: signingJwk, format: "jwk" }), signature)) {
-            throw new Error("reference signature did not verify");
-          }
-        }
-      }),
-    });
-  }
-  const senderSeed = random(32);
-  const recipients = Array.from({ length: devices }, () => {
-    const seed = random(32);
-    return { agreementKey: x25519.getPublicKey(random(32)), signingKey: ed25519.getPublicKey(seed), signature: ed25519.sign(bundleMessage, seed) };
-  });
-  return async () => ({
-    warm: await time(() => {
-      for (const { agreementKey } of recipients) {
-        const ephemeral = random(32);
-        x25519.getPublicKey(ephemeral);
-        x25519.getSharedSecret(ephemeral, agreementKey);
-        ed25519.sign(shareMessage, senderSeed);
-      }
-    }),
-    verify: await time(() => {
-      for (const { signingKey, signature } of recipients) {
-        if (!ed25519.verify(signature, bundleMessage, signingKey, { zip215: false })) throw new Error("reference signature did not verify");
-      }
-    }),
-  });
+    },
+    share({ agreementKey }, sender, message) {
+      const ephemeral = generateKeyPairSync("x25519");
+      ephemeral.publicKey.export({ format: "jwk" });
+      diffieHellman({ privateKey: ephemeral.privateKey, publicKey: agreementKey });
+      nodeSign(null, message, sender);
+    },
+    verifyBundle: ({ signingJwk, signature }, message) => nodeVerify(null, message, createPublicKey({ key: signingJwk, format: "jwk" }), signature),
+  };
+}
+
+/** The floor's operations with noble, on raw key bytes. */
+function nobleOperations() {
+  return {
+    signingKey: () => random(32),
+    recipient(bundleMessage) {
+      const seed = random(32);
+      return { agreementKey: x25519.getPublicKey(random(32)), signingKey: ed25519.getPublicKey(seed), signature: ed25519.sign(bundleMessage, seed) };
+    },
+    share({ agreementKey }, senderSeed, message) {
+      const ephemeral = random(32);
+      x25519.getPublicKey(ephemeral);
+      x25519.getSharedSecret(ephemeral, agreementKey);
+      ed25519.sign(message, senderSeed);
+    },
+    verifyBundle: ({ signingKey, signature }, message) => ed25519.verify(signature, message, signingKey, { zip215: false }),
+  };
 }
 
 /** Every measurement on one path ("native" or "pure-js"). Times in milliseconds, every run kept. */
