@@ -635,9 +635,10 @@ function labeledExtract(suiteId: Uint8Array, salt: Uint8Array, label: Uint8Array
 function labeledExpand(suiteId: Uint8Array, prk: Uint8Array, label: Uint8Array, info: Uint8Array, length: number): Uint8Array {
   // Up to one hash length, HKDF-Expand is its first block: T(1) = HMAC(prk, info || 0x01) (RFC
   // 5869 §2.3). Longer outputs (exports) take noble's expand.
+  const labeledInfo = [i2osp2(length), VERSION_LABEL, suiteId, label, info];
   const node = nativeNodeCrypto();
-  if (node === undefined || length > HASH_BYTES) return expand(sha256, prk, concatBytes(i2osp2(length), VERSION_LABEL, suiteId, label, info), length);
-  const block = nodeHmacSha256(node, prk, concatBytes(i2osp2(length), VERSION_LABEL, suiteId, label, info, ONE_BYTE));
+  if (node === undefined || length > HASH_BYTES) return expand(sha256, prk, concatBytes(...labeledInfo), length);
+  const block = nodeHmacSha256(node, prk, concatBytes(...labeledInfo, ONE_BYTE));
   const out = block.slice(0, length);
   block.fill(0);
   return out;
