@@ -1,6 +1,11 @@
 // Chat messages: encrypt, decrypt and round trip of chat JSON at 64 B, 200 B, 1 KiB, 16 KiB and
-// 64 KiB through the public API (native and pure-JS paths) and three references, all on the same
+// 64 KiB through the public API (native and pure-JS paths) and five references, all on the same
 // chat object and the same 32 key bytes, measured with tinybench in one process.
+//
+// Two of the references are floors for the pure-JS path: noble's AES-256-GCM, and the
+// XAES-256-GCM the SDK composes from noble (AES-256 for the per-message key, then AES-256-GCM),
+// alone on the JSON bytes, with none of the SDK's work (no JSON, padding, base64url, associated
+// data, key commitment or envelope). The pure-JS path cannot be faster than the second.
 //
 // Method: each size runs in several rounds; a round measures every task once (tinybench: warm-up,
 // then at least `iterations` calls and `time` ms, the median call time kept). A task's reported
@@ -10,6 +15,7 @@
 // machine drift cancels in the ratio more than in the absolute times.
 import { Buffer } from "node:buffer";
 import { createCipheriv, createDecipheriv, randomBytes, webcrypto } from "node:crypto";
+import { ecb, gcm } from "@noble/ciphers/aes.js";
 import { FlattenedEncrypt, flattenedDecrypt } from "jose";
 import { Bench } from "tinybench";
 import { KiB, median, sizeLabel } from "./common.mjs";
@@ -19,14 +25,17 @@ export const OPERATIONS = ["encrypt", "decrypt", "round trip"];
 
 /** The implementations compared, in table order. `reference` is the denominator of every ratio. */
 export const IMPLEMENTATIONS = [
-  { id: "raw", label: "raw node:crypto AES-256-GCM (bytes in, bytes out)", reference: true },
-  { id: "raw-json", label: "raw node:crypto AES-256-GCM + JSON.stringify/parse" },
+  { id: "raw", label: "raw node:crypto AES-256-GCM (bytes in, bytes out)", reference: true, sync: true },
+  { id: "raw-json", label: "raw node:crypto AES-256-GCM + JSON.stringify/parse", sync: true },
+  { id: "noble-gcm", label: "noble AES-256-GCM alone (bytes in, bytes out)", sync: true },
+  { id: "noble-xaes", label: "noble XAES-256-GCM alone, as the SDK composes it (bytes in, bytes out)", sync: true },
   { id: "ours-native", label: "@domvia/realtime-e2ee, Node (native auto)" },
   { id: "ours-pure-js", label: "@domvia/realtime-e2ee, pure JS (native off)" },
   { id: "webcrypto", label: "WebCrypto AES-GCM envelope (JSON + base64url)" },
   { id: "jose", label: "jose flattened JWE dir/A256GCM" },
 ];
 
+const syncIds = new Set(IMPLEMENTATIONS.filter((implementation) => implementation.sync).map(({ id }) => id));
 const ROOM = { roomId: "room-42", messageId: "msg-1", keyId: "room-42-v1", keyVersion: 1 };
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
@@ -81,6 +90,25 @@ async function implementations({ api, native, keyBytes, chat }) {
     },
   };
 
+  // noble alone, on the JSON bytes prepared once: AES-256-GCM with a fresh 12-byte IV, and
+  // XAES-256-GCM with a fresh 24-byte nonce, its per-message key derived as the SDK's pure-JS path
+  // does (xaes-256-gcm.ts): one AES-256-ECB call under K on the two CMAC blocks, K1 computed once.
+  const nobleGcm = {
+    encrypt() {
+      const iv = webcrypto.getRandomValues(new Uint8Array(12));
+      return { iv, sealed: gcm(keyBytes, iv).encrypt(chatBytes) };
+    },
+    decrypt: (sealed) => gcm(keyBytes, sealed.iv).decrypt(sealed.sealed),
+  };
+  const xaes = nobleXaes(keyBytes);
+  const nobleXaesTask = {
+    encrypt() {
+      const iv = webcrypto.getRandomValues(new Uint8Array(24));
+      return { iv, sealed: xaes.seal(iv, chatBytes) };
+    },
+    decrypt: (sealed) => xaes.open(sealed.iv, sealed.sealed),
+  };
+
   // Ours: the public API exactly as the README shows it, the envelope kept as an object.
   const roomKey = await api.importAesGcmKeyFromBase64(Buffer.from(keyBytes).toString("base64"));
   const openContext = { roomId: ROOM.roomId, messageId: ROOM.messageId };
@@ -126,6 +154,8 @@ async function implementations({ api, native, keyBytes, chat }) {
   const byId = {
     raw,
     "raw-json": rawJson,
+    "noble-gcm": nobleGcm,
+    "noble-xaes": nobleXaesTask,
     "ours-native": ours("native"),
     "ours-pure-js": ours("pure-js"),
     webcrypto: webCryptoEnvelope,
@@ -143,6 +173,38 @@ async function implementations({ api, native, keyBytes, chat }) {
   return byId;
 }
 
+/**
+ * XAES-256-GCM (c2sp.org/XAES-256-GCM) from noble's AES, the way the SDK's pure-JS path computes
+ * it: K1 once per key, then per message one AES-256-ECB call for Kx and AES-256-GCM under Kx.
+ * Checked against the specification's first test vector before use.
+ */
+function nobleXaes(key) {
+  const noPadding = { disablePadding: true };
+  const l = ecb(key, noPadding).encrypt(new Uint8Array(16));
+  const k1 = new Uint8Array(16);
+  for (let i = 0; i < 16; i++) k1[i] = ((l[i] << 1) | (i < 15 ? l[i + 1] >>> 7 : 0)) & 0xff;
+  if (l[0] & 0x80) k1[15] ^= 0x87;
+  const messageKey = (nonce) => {
+    const blocks = new Uint8Array(32);
+    blocks.set([0, 1, 0x58, 0], 0);
+    blocks.set([0, 2, 0x58, 0], 16);
+    blocks.set(nonce.subarray(0, 12), 4);
+    blocks.set(nonce.subarray(0, 12), 20);
+    for (let i = 0; i < 32; i++) blocks[i] ^= k1[i & 15];
+    return ecb(key, noPadding).encrypt(blocks);
+  };
+  return {
+    seal: (nonce, plaintext) => gcm(messageKey(nonce), nonce.subarray(12)).encrypt(plaintext),
+    open: (nonce, sealed) => gcm(messageKey(nonce), nonce.subarray(12)).decrypt(sealed),
+  };
+}
+{
+  const vector = nobleXaes(new Uint8Array(32).fill(1)).seal(encoder.encode("ABCDEFGHIJKLMNOPQRSTUVWX"), encoder.encode("XAES-256-GCM"));
+  if (Buffer.from(vector).toString("hex") !== "ce546ef63c9cc60765923609b33a9a1974e96e52daf2fcf7075e2271") {
+    throw new Error("the bench's noble XAES-256-GCM does not match the C2SP test vector");
+  }
+}
+
 /** The timed call of one task; every result feeds `sink` so no call can be optimised away. */
 function taskFunction(implementation, operation, sealed, isAsync) {
   if (isAsync) {
@@ -150,7 +212,7 @@ function taskFunction(implementation, operation, sealed, isAsync) {
     if (operation === "decrypt") return async () => void (sink ^= (await implementation.decrypt(sealed)) === undefined ? 1 : 0);
     return async () => void (sink ^= (await implementation.decrypt(await implementation.encrypt())) === undefined ? 1 : 0);
   }
-  if (operation === "encrypt") return () => void (sink ^= implementation.encrypt().tag[0]);
+  if (operation === "encrypt") return () => void (sink ^= implementation.encrypt().iv[0]);
   if (operation === "decrypt") return () => void (sink ^= implementation.decrypt(sealed) === undefined ? 1 : 0);
   return () => void (sink ^= implementation.decrypt(implementation.encrypt()) === undefined ? 1 : 0);
 }
@@ -211,7 +273,7 @@ export async function measureMessages({ api, native, short, log }) {
         for (const { id } of order) {
           const implementation = impls[id];
           const sealed = sealedInputs[id];
-          const isAsync = id !== "raw" && id !== "raw-json";
+          const isAsync = !syncIds.has(id);
           const options = {
             async: isAsync,
             // The façade's path is process-wide: set it before each task's warm-up and run.

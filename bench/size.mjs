@@ -3,16 +3,18 @@
 // - bundle sizes: esbuild (browser, ESM, minified, tree-shaken) then gzip level 9, of
 //   (a) an app that only encrypts and decrypts chat JSON and imports and exports keys,
 //   (b) the whole façade, and (c) `@domvia/e2ee-envelope` as a server imports it, which must hold
-//   no cipher code (the same fingerprints as packages/envelope/src/bundle.test.ts);
+//   no cipher code (the same fingerprints as packages/envelope/src/bundle.test.ts); each is also
+//   bundled with zod, noble and scure left out (external), which is the SDK's own code;
 // - cold import: fresh `node` processes, interleaved, timing an empty script, an esbuild bundle of
-//   the façade (Node platform, ESM, minified) and the unbundled façade from node_modules; the
-//   result is the median process time minus the empty script's.
+//   the façade (Node platform, ESM, minified), the unbundled façade from node_modules, and a bundle
+//   of only the noble and scure imports of packages/*/src (what noble builds when it loads: AES
+//   tables, curves); the result is the median process time minus the empty script's.
 //
 // `pnpm size` (after a build) prints the table, writes bench/results/size.md and exits 1 when a
 // budget is exceeded (`--report-only` prints the verdicts and exits 0, as CI runs it). `--short`
 // takes fewer cold-import samples.
 import { spawnSync } from "node:child_process";
-import { readFileSync } from "node:fs";
+import { readFileSync, readdirSync } from "node:fs";
 import { mkdir, rm, writeFile } from "node:fs/promises";
 import { gzipSync } from "node:zlib";
 import { fileURLToPath, pathToFileURL } from "node:url";
@@ -65,9 +67,13 @@ export async function roundTrip(body) {
   },
 ];
 
-async function bundle(contents, platform) {
+/** The third-party libraries of the SDK, left out to measure the SDK's own code. */
+const DEPENDENCIES = ["zod", "zod/*", "@noble/*", "@scure/*"];
+
+async function bundle(contents, platform, { external = [], resolveDir = BENCH_DIR } = {}) {
   const result = await build({
-    stdin: { contents, resolveDir: BENCH_DIR, sourcefile: "entry.mjs", loader: "js" },
+    stdin: { contents, resolveDir, sourcefile: "entry.mjs", loader: "js" },
+    external,
     bundle: true,
     write: false,
     format: "esm",
@@ -107,6 +113,7 @@ export async function measureBundles() {
   const results = [];
   for (const { id, label, shortLabel, contents } of BUNDLES) {
     const { code, metafile } = await bundle(contents, "browser");
+    const own = await bundle(contents, "browser", { external: DEPENDENCIES });
     const text = new TextDecoder().decode(code);
     results.push({
       id,
@@ -114,12 +121,40 @@ export async function measureBundles() {
       shortLabel,
       minifiedBytes: code.length,
       gzipBytes: gzipSync(code, { level: 9 }).length,
+      ownGzipBytes: gzipSync(own.code, { level: 9 }).length,
       budgetBytes: SIZE_BUDGETS[id],
       cipherFingerprints: CIPHER_FINGERPRINTS.filter((pattern) => pattern.test(text)).map(String),
       contributors: contributors(metafile).slice(0, 6),
     });
   }
   return results;
+}
+
+const PACKAGES_DIR = `${WORKSPACE_DIR}packages/`;
+
+/**
+ * An entry that re-exports exactly what the packages' sources (tests excluded) import from noble and
+ * scure: bundled, it evaluates what those libraries build at load, and nothing of the SDK's.
+ */
+function dependencyOnlyEntry() {
+  const imports = new Map(); // specifier -> Set of imported names
+  const pattern = /import\s*\{([^}]*)\}\s*from\s*"(@(?:noble|scure)\/[^"]+)"/g;
+  const sources = readdirSync(PACKAGES_DIR).flatMap((name) =>
+    readdirSync(`${PACKAGES_DIR}${name}/src`, { recursive: true }).map((file) => `${PACKAGES_DIR}${name}/src/${file}`),
+  );
+  for (const file of sources) {
+    if (!file.endsWith(".ts") || file.endsWith(".test.ts")) continue;
+    for (const [, names, specifier] of readFileSync(file, "utf8").matchAll(pattern)) {
+      const set = imports.get(specifier) ?? new Set();
+      for (const name of names.split(",").map((part) => part.trim().replace(/^type\s+/, "")).filter(Boolean)) set.add(name.split(/\s+as\s+/)[0]);
+      imports.set(specifier, set);
+    }
+  }
+  if (imports.size === 0) throw new Error("found no noble or scure imports in packages/*/src");
+  let index = 0;
+  return [...imports]
+    .map(([specifier, names]) => `export { ${[...names].map((name) => `${name} as d${index++}`).join(", ")} } from ${JSON.stringify(specifier)};`)
+    .join("\n");
 }
 
 function processMs(file) {
@@ -141,6 +176,8 @@ export async function measureColdImport({ runs }) {
   try {
     const { code } = await bundle(`export * from "@domvia/realtime-e2ee";\n`, "node");
     await writeFile(`${SCRATCH_DIR}facade.bundle.mjs`, code);
+    const dependencies = await bundle(dependencyOnlyEntry(), "node", { resolveDir: `${PACKAGES_DIR}crypto/` });
+    await writeFile(`${SCRATCH_DIR}dependencies.bundle.mjs`, dependencies.code);
     const timed = (specifier) =>
       `const start = process.hrtime.bigint();\nawait import(${JSON.stringify(specifier)});\n` +
       `process.stdout.write(String(Number(process.hrtime.bigint() - start) / 1e6));\n`;
@@ -148,15 +185,18 @@ export async function measureColdImport({ runs }) {
       empty: `${SCRATCH_DIR}empty.mjs`,
       bundled: `${SCRATCH_DIR}bundled.mjs`,
       unbundled: `${SCRATCH_DIR}unbundled.mjs`,
+      dependencies: `${SCRATCH_DIR}dependencies.mjs`,
     };
     await writeFile(files.empty, "");
     await writeFile(files.bundled, timed("./facade.bundle.mjs"));
     await writeFile(files.unbundled, timed("@domvia/realtime-e2ee"));
+    await writeFile(files.dependencies, timed("./dependencies.bundle.mjs"));
 
     for (const file of Object.values(files)) processMs(file); // warm the file system cache
-    const samples = { empty: [], bundled: [], unbundled: [], bundledInProcess: [], unbundledInProcess: [] };
+    const samples = { empty: [], bundled: [], unbundled: [], dependencies: [], bundledInProcess: [], unbundledInProcess: [], dependenciesInProcess: [] };
+    const names = ["empty", "bundled", "dependencies", "unbundled"];
     for (let run = 0; run < runs; run++) {
-      const order = run % 2 === 0 ? ["empty", "bundled", "unbundled"] : ["unbundled", "bundled", "empty"];
+      const order = run % 2 === 0 ? names : [...names].reverse();
       for (const name of order) {
         const { elapsed, stdout } = processMs(files[name]);
         samples[name].push(elapsed);
@@ -173,6 +213,12 @@ export async function measureColdImport({ runs }) {
         processMs: median(samples.unbundled),
         overEmptyMs: median(samples.unbundled) - emptyMs,
         inProcessMs: median(samples.unbundledInProcess),
+      },
+      dependencies: {
+        bundleBytes: dependencies.code.length,
+        processMs: median(samples.dependencies),
+        overEmptyMs: median(samples.dependencies) - emptyMs,
+        inProcessMs: median(samples.dependenciesInProcess),
       },
       budgetMs: SIZE_BUDGETS.coldImportMs,
     };
@@ -191,7 +237,7 @@ export function sizeBudgetRows(size) {
   for (const result of size.bundles) {
     rows.push({
       name: `bundle ${result.shortLabel}, min+gzip`,
-      measured: formatBytes(result.gzipBytes),
+      measured: `${formatBytes(result.gzipBytes)}; without zod, noble and scure ${formatBytes(result.ownGzipBytes)}`,
       budget: `≤ ${formatBytes(result.budgetBytes)}`,
       pass: result.gzipBytes <= result.budgetBytes,
     });
@@ -205,7 +251,7 @@ export function sizeBudgetRows(size) {
   });
   rows.push({
     name: "cold import of the bundled façade, over an empty script",
-    measured: formatMs(size.coldImport.bundled.overEmptyMs),
+    measured: `${formatMs(size.coldImport.bundled.overEmptyMs)}; noble and scure alone ${formatMs(size.coldImport.dependencies.overEmptyMs)}`,
     budget: `≤ ${formatMs(size.coldImport.budgetMs)}`,
     pass: size.coldImport.bundled.overEmptyMs <= size.coldImport.budgetMs,
   });
@@ -214,15 +260,16 @@ export function sizeBudgetRows(size) {
 
 export function sizeTables(size) {
   const bundles = markdownTable(
-    ["bundle (esbuild, browser, ESM, minified)", "minified", "min+gzip", "budget", "largest parts (minified bytes)"],
+    ["bundle (esbuild, browser, ESM, minified)", "minified", "min+gzip", "budget", "min+gzip without zod, noble, scure", "largest parts (minified bytes)"],
     size.bundles.map((result) => [
       result.label,
       formatBytes(result.minifiedBytes),
       formatBytes(result.gzipBytes),
       `≤ ${formatBytes(result.budgetBytes)}`,
+      formatBytes(result.ownGzipBytes),
       result.contributors.map(({ name, bytes }) => `${name} ${formatBytes(bytes)}`).join(", "),
     ]),
-    ["l", "r", "r", "r", "l"],
+    ["l", "r", "r", "r", "r", "l"],
   );
   const cold = size.coldImport;
   const coldImport = markdownTable(
@@ -231,6 +278,12 @@ export function sizeTables(size) {
       ["empty script", formatMs(cold.emptyMs), "–", "–"],
       [`esbuild bundle of the façade (Node, ESM, minified, ${formatBytes(cold.bundleBytes)})`, formatMs(cold.bundled.processMs), formatMs(cold.bundled.overEmptyMs), formatMs(cold.bundled.inProcessMs)],
       ["unbundled façade from node_modules", formatMs(cold.unbundled.processMs), formatMs(cold.unbundled.overEmptyMs), formatMs(cold.unbundled.inProcessMs)],
+      [
+        `esbuild bundle of only the noble and scure imports of packages/*/src (${formatBytes(cold.dependencies.bundleBytes)})`,
+        formatMs(cold.dependencies.processMs),
+        formatMs(cold.dependencies.overEmptyMs),
+        formatMs(cold.dependencies.inProcessMs),
+      ],
     ],
     ["l", "r", "r", "r"],
   );
