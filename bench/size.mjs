@@ -8,7 +8,8 @@
 // - cold import: fresh `node` processes, interleaved, timing an empty script, an esbuild bundle of
 //   the façade (Node platform, ESM, minified), the unbundled façade from node_modules, and a bundle
 //   of only the noble and scure imports of packages/*/src (what noble builds when it loads: AES
-//   tables, curves); the result is the median process time minus the empty script's.
+//   tables, curves), and, for servers, the unbundled `@domvia/e2ee-envelope` beside zod/mini
+//   alone; the result is the median process time minus the empty script's.
 //
 // `pnpm size` (after a build) prints the table, writes bench/results/size.md and exits 1 when a
 // budget is exceeded (`--report-only` prints the verdicts and exits 0, as CI runs it). `--short`
@@ -186,15 +187,19 @@ export async function measureColdImport({ runs }) {
       bundled: `${SCRATCH_DIR}bundled.mjs`,
       unbundled: `${SCRATCH_DIR}unbundled.mjs`,
       dependencies: `${SCRATCH_DIR}dependencies.mjs`,
+      envelope: `${SCRATCH_DIR}envelope.mjs`,
+      zod: `${SCRATCH_DIR}zod.mjs`,
     };
     await writeFile(files.empty, "");
     await writeFile(files.bundled, timed("./facade.bundle.mjs"));
     await writeFile(files.unbundled, timed("@domvia/realtime-e2ee"));
     await writeFile(files.dependencies, timed("./dependencies.bundle.mjs"));
+    await writeFile(files.envelope, timed("@domvia/e2ee-envelope"));
+    await writeFile(files.zod, timed("zod/mini"));
 
     for (const file of Object.values(files)) processMs(file); // warm the file system cache
-    const samples = { empty: [], bundled: [], unbundled: [], dependencies: [], bundledInProcess: [], unbundledInProcess: [], dependenciesInProcess: [] };
-    const names = ["empty", "bundled", "dependencies", "unbundled"];
+    const names = Object.keys(files);
+    const samples = Object.fromEntries(names.flatMap((name) => [[name, []], [`${name}InProcess`, []]]));
     for (let run = 0; run < runs; run++) {
       const order = run % 2 === 0 ? names : [...names].reverse();
       for (const name of order) {
@@ -204,22 +209,20 @@ export async function measureColdImport({ runs }) {
       }
     }
     const emptyMs = median(samples.empty);
+    const timing = (name) => ({
+      processMs: median(samples[name]),
+      overEmptyMs: median(samples[name]) - emptyMs,
+      inProcessMs: median(samples[`${name}InProcess`]),
+    });
     return {
       runs,
       bundleBytes: code.length,
       emptyMs,
-      bundled: { processMs: median(samples.bundled), overEmptyMs: median(samples.bundled) - emptyMs, inProcessMs: median(samples.bundledInProcess) },
-      unbundled: {
-        processMs: median(samples.unbundled),
-        overEmptyMs: median(samples.unbundled) - emptyMs,
-        inProcessMs: median(samples.unbundledInProcess),
-      },
-      dependencies: {
-        bundleBytes: dependencies.code.length,
-        processMs: median(samples.dependencies),
-        overEmptyMs: median(samples.dependencies) - emptyMs,
-        inProcessMs: median(samples.dependenciesInProcess),
-      },
+      bundled: timing("bundled"),
+      unbundled: timing("unbundled"),
+      dependencies: { bundleBytes: dependencies.code.length, ...timing("dependencies") },
+      envelopeUnbundled: timing("envelope"),
+      zodUnbundled: timing("zod"),
       budgetMs: SIZE_BUDGETS.coldImportMs,
     };
   } finally {
@@ -258,6 +261,10 @@ export function sizeBudgetRows(size) {
   return rows;
 }
 
+function timingCells({ processMs, overEmptyMs, inProcessMs }) {
+  return [formatMs(processMs), formatMs(overEmptyMs), formatMs(inProcessMs)];
+}
+
 export function sizeTables(size) {
   const bundles = markdownTable(
     ["bundle (esbuild, browser, ESM, minified)", "minified", "min+gzip", "budget", "min+gzip without zod, noble, scure", "largest parts (minified bytes)"],
@@ -284,6 +291,8 @@ export function sizeTables(size) {
         formatMs(cold.dependencies.overEmptyMs),
         formatMs(cold.dependencies.inProcessMs),
       ],
+      ["unbundled `@domvia/e2ee-envelope` from node_modules (what a Node server imports)", ...timingCells(cold.envelopeUnbundled)],
+      ["unbundled `zod/mini` alone from node_modules (it loads all of its locale files)", ...timingCells(cold.zodUnbundled)],
     ],
     ["l", "r", "r", "r"],
   );
