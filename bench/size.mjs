@@ -8,14 +8,14 @@
 // - cold import: fresh `node` processes, interleaved, timing an empty script, an esbuild bundle of
 //   the façade (Node platform, ESM, minified), the unbundled façade from node_modules, and a bundle
 //   of only the noble and scure imports of packages/*/src (what noble builds when it loads: AES
-//   tables, curves), and, for servers, the unbundled `@domvia/e2ee-envelope` beside zod/mini
-//   alone; the result is the median process time minus the empty script's.
+//   tables, curves), and, for servers, `@domvia/e2ee-envelope` bundled and unbundled beside
+//   zod/mini alone; the result is the median process time minus the empty script's.
 //
 // `pnpm size` (after a build) prints the table, writes bench/results/size.md and exits 1 when a
 // budget is exceeded (`--report-only` prints the verdicts and exits 0, as CI runs it). `--short`
 // takes fewer cold-import samples.
 import { spawnSync } from "node:child_process";
-import { readFileSync, readdirSync } from "node:fs";
+import { existsSync, readFileSync, readdirSync } from "node:fs";
 import { mkdir, rm, writeFile } from "node:fs/promises";
 import { gzipSync } from "node:zlib";
 import { fileURLToPath, pathToFileURL } from "node:url";
@@ -69,7 +69,7 @@ export async function roundTrip(body) {
 ];
 
 /** The third-party libraries of the SDK, left out to measure the SDK's own code. */
-const DEPENDENCIES = ["zod", "zod/*", "@noble/*", "@scure/*"];
+const DEPENDENCIES = ["zod", "@noble/*", "@scure/*"]; // esbuild: "zod" covers "zod/mini" too
 
 async function bundle(contents, platform, { external = [], resolveDir = BENCH_DIR } = {}) {
   const result = await build({
@@ -140,20 +140,30 @@ const PACKAGES_DIR = `${WORKSPACE_DIR}packages/`;
 function dependencyOnlyEntry() {
   const imports = new Map(); // specifier -> Set of imported names
   const pattern = /import\s*\{([^}]*)\}\s*from\s*"(@(?:noble|scure)\/[^"]+)"/g;
-  const sources = readdirSync(PACKAGES_DIR).flatMap((name) =>
-    readdirSync(`${PACKAGES_DIR}${name}/src`, { recursive: true }).map((file) => `${PACKAGES_DIR}${name}/src/${file}`),
-  );
+  const anyImport = /from\s*"@(?:noble|scure)\//g;
+  const sources = readdirSync(PACKAGES_DIR)
+    .filter((name) => existsSync(`${PACKAGES_DIR}${name}/src`))
+    .flatMap((name) => readdirSync(`${PACKAGES_DIR}${name}/src`, { recursive: true }).map((file) => `${PACKAGES_DIR}${name}/src/${file}`));
   for (const file of sources) {
     if (!file.endsWith(".ts") || file.endsWith(".test.ts")) continue;
-    for (const [, names, specifier] of readFileSync(file, "utf8").matchAll(pattern)) {
+    const text = readFileSync(file, "utf8");
+    const matches = [...text.matchAll(pattern)];
+    // `import type { … }` is erased at build; any other form (namespace, default) would escape the pattern.
+    const valueImports = [...text.matchAll(anyImport)].length - [...text.matchAll(/import\s+type\s*\{[^}]*\}\s*from\s*"@(?:noble|scure)\//g)].length;
+    if (matches.length !== valueImports) throw new Error(`${file}: a noble or scure import this scan does not read; extend dependencyOnlyEntry`);
+    for (const [, names, specifier] of matches) {
       const set = imports.get(specifier) ?? new Set();
-      for (const name of names.split(",").map((part) => part.trim().replace(/^type\s+/, "")).filter(Boolean)) set.add(name.split(/\s+as\s+/)[0]);
+      for (const name of names.split(",").map((part) => part.trim())) {
+        if (name === "" || name.startsWith("type ")) continue; // type-only names do not exist at run time
+        set.add(name.split(/\s+as\s+/)[0]);
+      }
       imports.set(specifier, set);
     }
   }
   if (imports.size === 0) throw new Error("found no noble or scure imports in packages/*/src");
   let index = 0;
   return [...imports]
+    .filter(([, names]) => names.size > 0)
     .map(([specifier, names]) => `export { ${[...names].map((name) => `${name} as d${index++}`).join(", ")} } from ${JSON.stringify(specifier)};`)
     .join("\n");
 }
@@ -167,9 +177,9 @@ function processMs(file) {
 }
 
 /**
- * Process time of `node empty.mjs`, `node bundled.mjs` and `node unbundled.mjs`, round-robin so
- * drift on the machine hits all three alike; each import entry also reports the time of its
- * own `await import()` measured inside the process.
+ * Process time of a fresh `node` for each script (the empty one and one per import measured),
+ * round-robin so drift on the machine hits them alike; each import script also reports the time of
+ * its own `await import()` measured inside the process.
  */
 export async function measureColdImport({ runs }) {
   await rm(SCRATCH_DIR, { recursive: true, force: true });
@@ -179,6 +189,8 @@ export async function measureColdImport({ runs }) {
     await writeFile(`${SCRATCH_DIR}facade.bundle.mjs`, code);
     const dependencies = await bundle(dependencyOnlyEntry(), "node", { resolveDir: `${PACKAGES_DIR}crypto/` });
     await writeFile(`${SCRATCH_DIR}dependencies.bundle.mjs`, dependencies.code);
+    const envelope = await bundle(`export * from "@domvia/e2ee-envelope";\n`, "node");
+    await writeFile(`${SCRATCH_DIR}envelope.bundle.mjs`, envelope.code);
     const timed = (specifier) =>
       `const start = process.hrtime.bigint();\nawait import(${JSON.stringify(specifier)});\n` +
       `process.stdout.write(String(Number(process.hrtime.bigint() - start) / 1e6));\n`;
@@ -187,6 +199,7 @@ export async function measureColdImport({ runs }) {
       bundled: `${SCRATCH_DIR}bundled.mjs`,
       unbundled: `${SCRATCH_DIR}unbundled.mjs`,
       dependencies: `${SCRATCH_DIR}dependencies.mjs`,
+      envelopeBundled: `${SCRATCH_DIR}envelope-bundled.mjs`,
       envelope: `${SCRATCH_DIR}envelope.mjs`,
       zod: `${SCRATCH_DIR}zod.mjs`,
     };
@@ -194,6 +207,7 @@ export async function measureColdImport({ runs }) {
     await writeFile(files.bundled, timed("./facade.bundle.mjs"));
     await writeFile(files.unbundled, timed("@domvia/realtime-e2ee"));
     await writeFile(files.dependencies, timed("./dependencies.bundle.mjs"));
+    await writeFile(files.envelopeBundled, timed("./envelope.bundle.mjs"));
     await writeFile(files.envelope, timed("@domvia/e2ee-envelope"));
     await writeFile(files.zod, timed("zod/mini"));
 
@@ -221,6 +235,7 @@ export async function measureColdImport({ runs }) {
       bundled: timing("bundled"),
       unbundled: timing("unbundled"),
       dependencies: { bundleBytes: dependencies.code.length, ...timing("dependencies") },
+      envelopeBundled: { bundleBytes: envelope.code.length, ...timing("envelopeBundled") },
       envelopeUnbundled: timing("envelope"),
       zodUnbundled: timing("zod"),
       budgetMs: SIZE_BUDGETS.coldImportMs,
@@ -283,14 +298,10 @@ export function sizeTables(size) {
     ["cold import, fresh node process", "process time (median)", "over the empty script", "`await import()` inside the process"],
     [
       ["empty script", formatMs(cold.emptyMs), "–", "–"],
-      [`esbuild bundle of the façade (Node, ESM, minified, ${formatBytes(cold.bundleBytes)})`, formatMs(cold.bundled.processMs), formatMs(cold.bundled.overEmptyMs), formatMs(cold.bundled.inProcessMs)],
-      ["unbundled façade from node_modules", formatMs(cold.unbundled.processMs), formatMs(cold.unbundled.overEmptyMs), formatMs(cold.unbundled.inProcessMs)],
-      [
-        `esbuild bundle of only the noble and scure imports of packages/*/src (${formatBytes(cold.dependencies.bundleBytes)})`,
-        formatMs(cold.dependencies.processMs),
-        formatMs(cold.dependencies.overEmptyMs),
-        formatMs(cold.dependencies.inProcessMs),
-      ],
+      [`esbuild bundle of the façade (Node, ESM, minified, ${formatBytes(cold.bundleBytes)})`, ...timingCells(cold.bundled)],
+      ["unbundled façade from node_modules", ...timingCells(cold.unbundled)],
+      [`esbuild bundle of only the noble and scure imports of packages/*/src (${formatBytes(cold.dependencies.bundleBytes)})`, ...timingCells(cold.dependencies)],
+      [`esbuild bundle of \`@domvia/e2ee-envelope\` (Node, ESM, minified, ${formatBytes(cold.envelopeBundled.bundleBytes)})`, ...timingCells(cold.envelopeBundled)],
       ["unbundled `@domvia/e2ee-envelope` from node_modules (what a Node server imports)", ...timingCells(cold.envelopeUnbundled)],
       ["unbundled `zod/mini` alone from node_modules (it loads all of its locale files)", ...timingCells(cold.zodUnbundled)],
     ],
