@@ -139,8 +139,10 @@ const PACKAGES_DIR = `${WORKSPACE_DIR}packages/`;
  */
 function dependencyOnlyEntry() {
   const imports = new Map(); // specifier -> Set of imported names
-  const pattern = /import\s*\{([^}]*)\}\s*from\s*"(@(?:noble|scure)\/[^"]+)"/g;
-  const anyImport = /from\s*"@(?:noble|scure)\//g;
+  const pattern = /import\s*\{([^}]*)\}\s*from\s*["'](@(?:noble|scure)\/[^"']+)["']/g;
+  // Every reference: `from "…"`, a bare `import "…"` and `import("…")`; and the type-only ones.
+  const anyReference = /\b(?:from|import)\s*\(?\s*["']@(?:noble|scure)\//g;
+  const typeOnly = /\b(?:import|export)\s+type\s*\{[^}]*\}\s*from\s*["']@(?:noble|scure)\//g;
   const sources = readdirSync(PACKAGES_DIR)
     .filter((name) => existsSync(`${PACKAGES_DIR}${name}/src`))
     .flatMap((name) => readdirSync(`${PACKAGES_DIR}${name}/src`, { recursive: true }).map((file) => `${PACKAGES_DIR}${name}/src/${file}`));
@@ -148,13 +150,14 @@ function dependencyOnlyEntry() {
     if (!file.endsWith(".ts") || file.endsWith(".test.ts")) continue;
     const text = readFileSync(file, "utf8");
     const matches = [...text.matchAll(pattern)];
-    // `import type { … }` is erased at build; any other form (namespace, default) would escape the pattern.
-    const valueImports = [...text.matchAll(anyImport)].length - [...text.matchAll(/import\s+type\s*\{[^}]*\}\s*from\s*"@(?:noble|scure)\//g)].length;
+    // Type-only imports and exports are erased at build; any other form (namespace, default, bare,
+    // dynamic, re-export) would escape the pattern, so it stops the report instead.
+    const valueImports = [...text.matchAll(anyReference)].length - [...text.matchAll(typeOnly)].length;
     if (matches.length !== valueImports) throw new Error(`${file}: a noble or scure import this scan does not read; extend dependencyOnlyEntry`);
     for (const [, names, specifier] of matches) {
       const set = imports.get(specifier) ?? new Set();
       for (const name of names.split(",").map((part) => part.trim())) {
-        if (name === "" || name.startsWith("type ")) continue; // type-only names do not exist at run time
+        if (name === "" || /^type\s/.test(name)) continue; // type-only names do not exist at run time
         set.add(name.split(/\s+as\s+/)[0]);
       }
       imports.set(specifier, set);
