@@ -259,9 +259,10 @@ function taskFunction(implementation, operation, sealed, isAsync) {
 }
 let sink = 0;
 
-/** Median over rounds of (task ÷ reference) within each round. */
-function relativeTime(perRound, key, referenceKey) {
-  return median(perRound.map((medians) => medians[key] / medians[referenceKey]));
+/** (task `a` ÷ task `b`) in each round, for one size's `tasks` and one operation. */
+export function roundRatios(tasks, a, b, operation) {
+  const bMs = tasks[b][operation].perRoundMs;
+  return tasks[a][operation].perRoundMs.map((ms, round) => ms / bMs[round]);
 }
 
 /**
@@ -269,9 +270,7 @@ function relativeTime(perRound, key, referenceKey) {
  * faster). `size` is an entry of `measureMessages(...).sizes`.
  */
 export function compareTasks(size, a, b, operation) {
-  const aMs = size.tasks[a][operation].perRoundMs;
-  const bMs = size.tasks[b][operation].perRoundMs;
-  return median(aMs.map((ms, round) => ms / bMs[round]));
+  return median(roundRatios(size.tasks, a, b, operation));
 }
 
 /**
@@ -306,8 +305,8 @@ export async function measureMessages({ api, native, short, log }) {
         timestampProvider: "hrtimeNow",
         throws: true,
       });
-      // Tasks run grouped by operation, our paths and the noble floors next to the raw reference
-      // they are divided by; the order alternates between rounds so none always runs first or last.
+      // Grouped by operation in IMPLEMENTATIONS order (see the top of this file), reversed every
+      // other round so no task always runs first or last.
       const order = round % 2 === 0 ? IMPLEMENTATIONS : [...IMPLEMENTATIONS].reverse();
       for (const operation of OPERATIONS) {
         for (const { id } of order) {
@@ -333,10 +332,12 @@ export async function measureMessages({ api, native, short, log }) {
     for (const { id } of IMPLEMENTATIONS) {
       tasks[id] = {};
       for (const operation of OPERATIONS) {
-        const key = `${id}|${operation}`;
-        const perRoundMs = perRound.map((medians) => medians[key]);
-        tasks[id][operation] = { ms: median(perRoundMs), ratio: relativeTime(perRound, key, `raw|${operation}`), perRoundMs };
+        const perRoundMs = perRound.map((medians) => medians[`${id}|${operation}`]);
+        tasks[id][operation] = { ms: median(perRoundMs), perRoundMs };
       }
+    }
+    for (const { id } of IMPLEMENTATIONS) {
+      for (const operation of OPERATIONS) tasks[id][operation].ratio = median(roundRatios(tasks, id, "raw", operation));
     }
     sizes.push({ bytes, label: sizeLabel(bytes), tasks });
     log?.(`  messages ${sizeLabel(bytes)}: done`);

@@ -19,7 +19,7 @@ import { mkdir, writeFile } from "node:fs/promises";
 import os from "node:os";
 import { performance } from "node:perf_hooks";
 import { KiB, MiB, RESULTS_DIR, formatBytes, formatMs, formatRatio, isShortRun, machineInfo, markdownTable, median, loadNativeSwitch } from "./common.mjs";
-import { IMPLEMENTATIONS, OPERATIONS, compareTasks, measureMessages } from "./messages.mjs";
+import { IMPLEMENTATIONS, OPERATIONS, compareTasks, measureMessages, roundRatios } from "./messages.mjs";
 import { measureMemory } from "./memory.mjs";
 import { keyLifecycleTable, measureKeyLifecycle } from "./share-keys.mjs";
 import { measureSize, sizeBudgetRows, sizeReport, sizeTables, writeSizeReport } from "./size.mjs";
@@ -94,8 +94,7 @@ function budget(name, measured, { max, min, format, stretch, spread, note }) {
 }
 /** The lowest and highest per-round ratio of a task to raw node:crypto, `invert` for throughput. */
 function roundSpread(bytes, id, invert = false) {
-  const tasks = messageSize(bytes).tasks;
-  const ratios = tasks[id]["round trip"].perRoundMs.map((ms, round) => ms / tasks.raw["round trip"].perRoundMs[round]);
+  const ratios = roundRatios(messageSize(bytes).tasks, id, "raw", "round trip");
   const values = invert ? ratios.map((ratio) => 1 / ratio) : ratios;
   return values.length < 2 ? undefined : [Math.min(...values), Math.max(...values)];
 }
