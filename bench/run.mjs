@@ -56,15 +56,15 @@ function shareMs(path, devices, kind) {
   return entry === undefined ? undefined : median(entry[kind]);
 }
 /**
- * The same runs' floor for a share, the asymmetric operations alone (share-keys.mjs): its median,
- * and the median over runs of (share ÷ the floor measured beside it).
+ * The same runs' floor for a share, a raw share written straight on node:crypto or noble
+ * (share-keys.mjs): its median, and the median over runs of (share ÷ the floor measured beside it).
  */
 function shareFloorNote(path, devices, kind) {
   const entry = shareEntry(path, devices);
   const floors = entry?.[kind === "cold" ? "floorCold" : "floorWarm"];
   if (floors === undefined) return undefined;
   const overFloor = median(entry[kind].map((ms, run) => ms / floors[run]));
-  return `floor: the primitives alone ${formatMs(median(floors))}; share ÷ floor ${formatRatio(overFloor)}`;
+  return `floor: a raw share ${formatMs(median(floors))}; share ÷ floor ${formatRatio(overFloor)}`;
 }
 function restoreMs(path) {
   const backup = lifecyclePath(path).backup;

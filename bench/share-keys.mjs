@@ -9,9 +9,23 @@
 // build, it prints its own table and writes nothing:
 //   pnpm build && node bench/share-keys.mjs [--short]
 // Timing stays out of tests.
-import { createPublicKey, diffieHellman, generateKeyPairSync, sign as nodeSign, verify as nodeVerify, webcrypto } from "node:crypto";
+import { Buffer } from "node:buffer";
+import {
+  createCipheriv,
+  createHmac,
+  createPrivateKey,
+  createPublicKey,
+  diffieHellman,
+  sign as nodeSign,
+  verify as nodeVerify,
+  webcrypto,
+} from "node:crypto";
 import { pathToFileURL } from "node:url";
+import { Aes256Gcm, CipherSuite, DhkemX25519HkdfSha256, HkdfSha256 } from "@hpke/core";
+import { gcm } from "@noble/ciphers/aes.js";
 import { ed25519, x25519 } from "@noble/curves/ed25519.js";
+import { hmac } from "@noble/hashes/hmac.js";
+import { sha256 } from "@noble/hashes/sha2.js";
 import { formatBytes, formatMs, formatRatio, isShortRun, markdownTable, median, loadNativeSwitch, time } from "./common.mjs";
 
 export const KEY_LIFECYCLE_SETTINGS = Object.freeze({
@@ -50,81 +64,216 @@ async function createBundles(api, count, prefix) {
   return bundles;
 }
 
-/** Bytes Ed25519 signs for one share (context, enc and ciphertext) and for one bundle, about. */
-const SHARE_SIGNED_BYTES = 400;
+/** HPKE `info` of one share (its context and both devices' keys), about; and what a bundle signs. */
+const SHARE_INFO_BYTES = 200;
 const BUNDLE_SIGNED_BYTES = 250;
+/** A share's plaintext: the 32-byte room key and a flags byte (SPEC.md §10). */
+const SHARE_PLAINTEXT_BYTES = 33;
 
 const random = (length) => webcrypto.getRandomValues(new Uint8Array(length));
+const EMPTY = new Uint8Array(0);
+
+function concat(...parts) {
+  const out = new Uint8Array(parts.reduce((sum, part) => sum + part.length, 0));
+  let offset = 0;
+  for (const part of parts) {
+    out.set(part, offset);
+    offset += part.length;
+  }
+  return out;
+}
 
 /**
- * The reference for sharing: the asymmetric operations every share needs, alone, on the same
- * path and library as the SDK (node:crypto natively, noble in pure JS), for `devices` recipients:
- * a fresh X25519 key pair, the X25519 agreement with the recipient's key and one Ed25519
- * signature (`warm`); and the Ed25519 check of each recipient bundle's self-signature, which a
- * cold share adds (`verify`). No HPKE key schedule, AEAD, encoding, checks or key imports beyond
- * these: a floor, not a competing implementation. Natively the ephemeral key comes from
- * `generateKeyPairSync`, as raw node:crypto code would make it, and recipients' X25519 keys are
- * imported beforehand, as the SDK's key cache holds them on a later rotation.
+ * The reference for sharing: the same share written straight on one library, as an app would
+ * write it without the SDK, for `devices` recipients. Per device (`warm`): an RFC 9180 HPKE
+ * base-mode seal of a share's 33-byte plaintext (a fresh X25519 key pair, the agreement with the
+ * recipient's key, the HKDF-SHA256 key schedule, AES-256-GCM) and an Ed25519 signature over
+ * info, enc and ciphertext; a cold share adds what the first sight of a recipient costs
+ * (`firstSight`): the Ed25519 check of its bundle's self-signature and, natively, the import of
+ * its X25519 key (the SDK's key cache holds it on a later rotation). No input checks, wiping,
+ * canonical encoding, base64url or share object: a floor, not a competing implementation.
+ * Natively every key pair is 32 random bytes imported as a JWK, the fastest way into node:crypto
+ * and the SDK's own. Not `generateKeyPairSync`: on Node 20.20 exporting a key it made can
+ * deadlock the process, when a garbage collection during the export destroys the key generation
+ * job, which waits for the lock the export holds (a plain loop of
+ * `generateKeyPairSync("x25519").publicKey.export({ format: "jwk" })` hangs within a few million
+ * iterations); earlier versions of this floor hung that way.
  *
  * Returns a function that times both loops, `{ warm, verify }`; the inputs are built here, once,
  * so the runs that time them make no garbage of their own before the clock starts.
  */
-function primitivesFloor(path, devices) {
-  const shareMessage = random(SHARE_SIGNED_BYTES);
+function rawShareFloor(path, devices) {
+  const info = random(SHARE_INFO_BYTES);
+  const plaintext = random(SHARE_PLAINTEXT_BYTES);
   const bundleMessage = random(BUNDLE_SIGNED_BYTES);
-  const operations = path === "native" ? nodeCryptoOperations() : nobleOperations();
+  const operations = path === "native" ? NODE_CRYPTO_OPERATIONS : NOBLE_OPERATIONS;
+  const hpke = rawHpke(operations);
   const sender = operations.signingKey();
   const recipients = Array.from({ length: devices }, () => operations.recipient(bundleMessage));
   return async () => ({
     warm: await time(() => {
-      for (const recipient of recipients) operations.share(recipient, sender, shareMessage);
+      for (const recipient of recipients) {
+        const { enc, ciphertext } = hpke.seal({ recipient, info, aad: EMPTY, plaintext });
+        operations.sign(sender, concat(info, enc, ciphertext));
+      }
     }),
     verify: await time(() => {
       for (const recipient of recipients) {
-        if (!operations.verifyBundle(recipient, bundleMessage)) throw new Error("reference signature did not verify");
+        if (!operations.firstSight(recipient, bundleMessage)) throw new Error("reference signature did not verify");
       }
     }),
   });
 }
 
-/** The floor's operations with node:crypto: a recipient's keys arrive imported or as JWK text. */
-function nodeCryptoOperations() {
+/**
+ * RFC 9180 single-shot Seal in base mode for DHKEM(X25519, HKDF-SHA256), HKDF-SHA256 and
+ * AES-GCM (aead id 0x0002 for AES-256-GCM, 0x0001 for the Appendix A.1.1 check), on one library's
+ * X25519, HMAC-SHA-256 and AES-GCM (`operations`). HKDF-Expand of at most 32 bytes is its first
+ * HMAC block; base mode's psk_id_hash is a constant, computed once. The bench's reference only.
+ */
+function rawHpke(operations) {
+  const ascii = (text) => Uint8Array.from(text, (character) => character.charCodeAt(0));
+  const labels = Object.fromEntries(["eae_prk", "shared_secret", "psk_id_hash", "info_hash", "secret", "key", "base_nonce"].map((label) => [label, ascii(label)]));
+  const version = ascii("HPKE-v1");
+  const one = Uint8Array.of(1);
+  const kemSuite = concat(ascii("KEM"), Uint8Array.of(0x00, 0x20));
+  const hpkeSuite = (aeadId) => concat(ascii("HPKE"), Uint8Array.of(0x00, 0x20, 0x00, 0x01, 0x00, aeadId));
+  const labeledExtract = (suite, salt, label, ikm) => operations.hmacSha256(salt, [version, suite, labels[label], ikm]);
+  const labeledExpand = (suite, prk, label, info, length) =>
+    operations.hmacSha256(prk, [Uint8Array.of(0, length), version, suite, labels[label], info, one]).subarray(0, length);
+  const suites = new Map(
+    [0x01, 0x02].map((aeadId) => {
+      const suite = hpkeSuite(aeadId);
+      return [aeadId, { suite, pskIdHash: labeledExtract(suite, EMPTY, "psk_id_hash", EMPTY), keyBytes: aeadId === 0x01 ? 16 : 32 }];
+    }),
+  );
   return {
-    signingKey: () => generateKeyPairSync("ed25519").privateKey,
-    recipient(bundleMessage) {
-      const signing = generateKeyPairSync("ed25519");
-      return {
-        agreementKey: generateKeyPairSync("x25519").publicKey,
-        signingJwk: signing.publicKey.export({ format: "jwk" }),
-        signature: nodeSign(null, bundleMessage, signing.privateKey),
-      };
+    seal({ recipient, info, aad, plaintext, aeadId = 0x02, ephemeralSecretKey }) {
+      const { shared, enc } = operations.encapsulate(recipient, ephemeralSecretKey);
+      const eaePrk = labeledExtract(kemSuite, EMPTY, "eae_prk", shared);
+      const sharedSecret = labeledExpand(kemSuite, eaePrk, "shared_secret", concat(enc, recipient.publicKey), 32);
+      const { suite, pskIdHash, keyBytes } = suites.get(aeadId);
+      const context = concat(Uint8Array.of(0x00), pskIdHash, labeledExtract(suite, EMPTY, "info_hash", info));
+      const secret = labeledExtract(suite, sharedSecret, "secret", EMPTY);
+      const key = labeledExpand(suite, secret, "key", context, keyBytes);
+      const nonce = labeledExpand(suite, secret, "base_nonce", context, 12);
+      return { enc, ciphertext: operations.aesGcm(key, nonce, aad, plaintext) };
     },
-    share({ agreementKey }, sender, message) {
-      const ephemeral = generateKeyPairSync("x25519");
-      ephemeral.publicKey.export({ format: "jwk" });
-      diffieHellman({ privateKey: ephemeral.privateKey, publicKey: agreementKey });
-      nodeSign(null, message, sender);
-    },
-    verifyBundle: ({ signingJwk, signature }, message) => nodeVerify(null, message, createPublicKey({ key: signingJwk, format: "jwk" }), signature),
   };
 }
 
+/**
+ * RFC 9180 Appendix A.1.1 (DHKEM(X25519, HKDF-SHA256), HKDF-SHA256, AES-128-GCM, base mode), its
+ * first encryption, as packages/crypto/src/hpke.test.ts holds it: both raw references must give
+ * its enc and ciphertext before they are timed.
+ */
+const RFC9180_A_1_1 = {
+  skEm: "52c4a758a802cd8b936eceea314432798d5baf2d7e9235dc084ab1b9cfa2f736",
+  pkRm: "3948cfe0ad1ddb695d780e59077195da6c56506b027329794ab02bca80815c4d",
+  info: "4f6465206f6e2061204772656369616e2055726e",
+  enc: "37fda3567bdbd628e88668c3c8d7e97d1d1253b6d4ea6d44c150f741f1bf4431",
+  pt: "4265617574792069732074727574682c20747275746820626561757479",
+  aad: "436f756e742d30",
+  ct: "f938558b5d72f1a23810b4be2ab4f84331acc02fc97babc53a52ae8218a355a96d8770ac83d07bea87e13c512a",
+};
+
+function checkRawHpke(operations) {
+  const bytes = (hex) => new Uint8Array(Buffer.from(hex, "hex"));
+  const v = RFC9180_A_1_1;
+  const { enc, ciphertext } = rawHpke(operations).seal({
+    recipient: operations.recipientKey(bytes(v.pkRm)),
+    info: bytes(v.info),
+    aad: bytes(v.aad),
+    plaintext: bytes(v.pt),
+    aeadId: 0x01,
+    ephemeralSecretKey: bytes(v.skEm),
+  });
+  if (Buffer.from(enc).toString("hex") !== v.enc || Buffer.from(ciphertext).toString("hex") !== v.ct) {
+    throw new Error(`the bench's raw HPKE on ${operations.name} does not match RFC 9180 Appendix A.1.1`);
+  }
+  return operations;
+}
+
+const base64url = (bytes) => Buffer.from(bytes).toString("base64url");
+const rawPublicKey = (keyObject) => new Uint8Array(Buffer.from(keyObject.export({ format: "jwk" }).x, "base64url"));
+
+/**
+ * A node:crypto key pair of 32 secret bytes: the private key imported as a JWK (node:crypto reads
+ * only `d`, and requires `x` to be a string), the public key derived from it.
+ */
+function nodeKeyPair(crv, secretKey = random(32)) {
+  const privateKey = createPrivateKey({ key: { kty: "OKP", crv, d: base64url(secretKey), x: "" }, format: "jwk" });
+  return { privateKey, publicKey: createPublicKey(privateKey) };
+}
+
+/** The floor's operations with node:crypto: a recipient's keys arrive imported or as JWK text. */
+const NODE_CRYPTO_OPERATIONS = checkRawHpke({
+  name: "node:crypto",
+  signingKey: () => nodeKeyPair("Ed25519").privateKey,
+  sign: (privateKey, message) => nodeSign(null, message, privateKey),
+  recipientKey: (publicKey) => ({ publicKey, keyObject: createPublicKey({ key: { kty: "OKP", crv: "X25519", x: base64url(publicKey) }, format: "jwk" }) }),
+  recipient(bundleMessage) {
+    const signing = nodeKeyPair("Ed25519");
+    const agreement = nodeKeyPair("X25519").publicKey;
+    return {
+      publicKey: rawPublicKey(agreement),
+      keyObject: agreement,
+      signingJwk: signing.publicKey.export({ format: "jwk" }),
+      signature: nodeSign(null, bundleMessage, signing.privateKey),
+    };
+  },
+  encapsulate(recipient, ephemeralSecretKey) {
+    const ephemeral = nodeKeyPair("X25519", ephemeralSecretKey);
+    return { shared: diffieHellman({ privateKey: ephemeral.privateKey, publicKey: recipient.keyObject }), enc: rawPublicKey(ephemeral.publicKey) };
+  },
+  hmacSha256: (key, parts) => createHmac("sha256", key).update(concat(...parts)).digest(),
+  aesGcm(key, nonce, aad, plaintext) {
+    const cipher = createCipheriv(`aes-${key.length * 8}-gcm`, key, nonce);
+    cipher.setAAD(aad);
+    return Buffer.concat([cipher.update(plaintext), cipher.final(), cipher.getAuthTag()]);
+  },
+  firstSight({ publicKey, signingJwk, signature }, message) {
+    createPublicKey({ key: { kty: "OKP", crv: "X25519", x: base64url(publicKey) }, format: "jwk" });
+    return nodeVerify(null, message, createPublicKey({ key: signingJwk, format: "jwk" }), signature);
+  },
+});
+
 /** The floor's operations with noble, on raw key bytes. */
-function nobleOperations() {
-  return {
-    signingKey: () => random(32),
-    recipient(bundleMessage) {
-      const seed = random(32);
-      return { agreementKey: x25519.getPublicKey(random(32)), signingKey: ed25519.getPublicKey(seed), signature: ed25519.sign(bundleMessage, seed) };
-    },
-    share({ agreementKey }, senderSeed, message) {
-      const ephemeral = random(32);
-      x25519.getPublicKey(ephemeral);
-      x25519.getSharedSecret(ephemeral, agreementKey);
-      ed25519.sign(message, senderSeed);
-    },
-    verifyBundle: ({ signingKey, signature }, message) => ed25519.verify(signature, message, signingKey, { zip215: false }),
-  };
+const NOBLE_OPERATIONS = checkRawHpke({
+  name: "noble",
+  signingKey: () => random(32),
+  sign: (seed, message) => ed25519.sign(message, seed),
+  recipientKey: (publicKey) => ({ publicKey }),
+  recipient(bundleMessage) {
+    const seed = random(32);
+    return { publicKey: x25519.getPublicKey(random(32)), signingKey: ed25519.getPublicKey(seed), signature: ed25519.sign(bundleMessage, seed) };
+  },
+  encapsulate(recipient, ephemeralSecretKey = random(32)) {
+    return { shared: x25519.getSharedSecret(ephemeralSecretKey, recipient.publicKey), enc: x25519.getPublicKey(ephemeralSecretKey) };
+  },
+  hmacSha256: (key, parts) => hmac(sha256, key, concat(...parts)),
+  aesGcm: (key, nonce, aad, plaintext) => gcm(key, nonce, aad).encrypt(plaintext),
+  firstSight: ({ signingKey, signature }, message) => ed25519.verify(signature, message, signingKey, { zip215: false }),
+});
+
+// The timed suite (AES-256-GCM, aead id 0x0002) has no RFC 9180 vector with X25519: what each
+// reference seals with it must open with @hpke/core, an independent implementation.
+{
+  const suite = new CipherSuite({ kem: new DhkemX25519HkdfSha256(), kdf: new HkdfSha256(), aead: new Aes256Gcm() });
+  const recipientSecretKey = random(32);
+  const recipientKey = await suite.kem.importKey("raw", recipientSecretKey.slice().buffer, false);
+  for (const operations of [NODE_CRYPTO_OPERATIONS, NOBLE_OPERATIONS]) {
+    const info = random(SHARE_INFO_BYTES);
+    const plaintext = random(SHARE_PLAINTEXT_BYTES);
+    const { enc, ciphertext } = rawHpke(operations).seal({ recipient: operations.recipientKey(x25519.getPublicKey(recipientSecretKey)), info, aad: EMPTY, plaintext });
+    const opened = await suite.open({ recipientKey, enc: new Uint8Array(enc), info }, new Uint8Array(ciphertext), EMPTY).then(
+      (bytes) => new Uint8Array(bytes),
+      () => undefined,
+    );
+    if (opened === undefined || Buffer.compare(opened, plaintext) !== 0) {
+      throw new Error(`the bench's raw HPKE on ${operations.name} does not open with @hpke/core`);
+    }
+  }
 }
 
 /** Every measurement on one path ("native" or "pure-js"). Times in milliseconds, every run kept. */
@@ -145,7 +294,7 @@ async function measurePath({ api, native, path, settings, log }) {
     const warm = [];
     const floorWarm = [];
     const floorCold = [];
-    const measureFloor = primitivesFloor(path, devices);
+    const measureFloor = rawShareFloor(path, devices);
     for (let run = 0; run < runs; run++) {
       // Fresh bundles each run, created before the clock starts, so none was verified before.
       const bundles = await createBundles(api, devices, `share-${path}-${devices}-${run}`);
@@ -162,7 +311,7 @@ async function measurePath({ api, native, path, settings, log }) {
     result.share.push({ devices, cold, warm, floorWarm, floorCold });
     log?.(
       `  key sharing, ${path}, ${devices} devices: cold ${formatMs(median(cold))}, warm ${formatMs(median(warm))}` +
-        ` (primitives alone: ${formatMs(median(floorCold))}, ${formatMs(median(floorWarm))})`,
+        ` (a raw share alone: ${formatMs(median(floorCold))}, ${formatMs(median(floorWarm))})`,
     );
   }
 
@@ -257,8 +406,8 @@ export async function measureKeyLifecycle({ api, native, short, log }) {
 
 const PATH_LABEL = { native: "Node (native auto)", "pure-js": "pure JS (native off)" };
 const FLOOR_NOTE = {
-  native: "per device, node:crypto: an X25519 key pair, an agreement, an Ed25519 signature",
-  "pure-js": "per device, noble: an X25519 key pair, an agreement, an Ed25519 signature",
+  native: "per device, straight on node:crypto: an HPKE seal (a fresh X25519 key pair, the agreement, the HKDF-SHA256 key schedule, AES-256-GCM) and an Ed25519 signature",
+  "pure-js": "per device, straight on noble: an HPKE seal (a fresh X25519 key pair, the agreement, the HKDF-SHA256 key schedule, AES-256-GCM) and an Ed25519 signature",
 };
 
 /** Markdown rows: operation, path, median, fastest, runs, notes. */
@@ -275,13 +424,13 @@ export function keyLifecycleTable(keyLifecycle) {
   for (const result of keyLifecycle.paths) {
     for (const { devices, cold, warm, floorCold, floorWarm } of result.share) {
       const count = devices.toLocaleString("en-US");
-      const overFloor = (times, floors) => `${formatRatio(median(times.map((ms, run) => ms / floors[run])))} the primitives alone`;
+      const overFloor = (times, floors) => `${formatRatio(median(times.map((ms, run) => ms / floors[run])))} a raw share`;
       rows.push(
         row(`share one version with ${count} devices, cold (bundles verified)`, result.path, cold, `${formatMs(median(cold) / devices)} per device; ${overFloor(cold, floorCold)}`),
       );
       rows.push(row(`share one version with ${count} devices, warm (later rotation)`, result.path, warm, `${formatMs(median(warm) / devices)} per device; ${overFloor(warm, floorWarm)}`));
-      rows.push(row(`primitives alone for ${count} devices, cold (reference)`, result.path, floorCold, FLOOR_NOTE[result.path] + ", and an Ed25519 verification"));
-      rows.push(row(`primitives alone for ${count} devices, warm (reference)`, result.path, floorWarm, FLOOR_NOTE[result.path]));
+      rows.push(row(`a raw share for ${count} devices, cold (reference)`, result.path, floorCold, FLOOR_NOTE[result.path] + ", and an Ed25519 verification"));
+      rows.push(row(`a raw share for ${count} devices, warm (reference)`, result.path, floorWarm, FLOOR_NOTE[result.path]));
     }
     rows.push(row("accept one share (recipient side)", result.path, result.accept, `one share each for ${result.accept.length} devices`));
     const backup = result.backup;
