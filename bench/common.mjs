@@ -20,6 +20,11 @@ export function median(values) {
   return sorted.length % 2 === 1 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
 }
 
+/** `a[i] ÷ b[i]` for times measured side by side (same round or same run): paired ratios. */
+export function pairedRatios(a, b) {
+  return a.map((value, index) => value / b[index]);
+}
+
 /** Wall time of one call, in milliseconds. */
 export async function time(operation) {
   const start = performance.now();

@@ -19,7 +19,7 @@ import { createCipheriv, createDecipheriv, randomBytes, webcrypto } from "node:c
 import { ecb, gcm } from "@noble/ciphers/aes.js";
 import { FlattenedEncrypt, flattenedDecrypt } from "jose";
 import { Bench } from "tinybench";
-import { KiB, median, sizeLabel } from "./common.mjs";
+import { KiB, median, pairedRatios, sizeLabel } from "./common.mjs";
 
 export const MESSAGE_SIZES = [64, 200, 1 * KiB, 16 * KiB, 64 * KiB];
 export const OPERATIONS = ["encrypt", "decrypt", "round trip"];
@@ -261,8 +261,7 @@ let sink = 0;
 
 /** (task `a` ÷ task `b`) in each round, for one size's `tasks` and one operation. */
 export function roundRatios(tasks, a, b, operation) {
-  const bMs = tasks[b][operation].perRoundMs;
-  return tasks[a][operation].perRoundMs.map((ms, round) => ms / bMs[round]);
+  return pairedRatios(tasks[a][operation].perRoundMs, tasks[b][operation].perRoundMs);
 }
 
 /**

@@ -18,7 +18,7 @@
 import { mkdir, writeFile } from "node:fs/promises";
 import os from "node:os";
 import { performance } from "node:perf_hooks";
-import { KiB, MiB, RESULTS_DIR, formatBytes, formatMs, formatRatio, isShortRun, machineInfo, markdownTable, median, loadNativeSwitch } from "./common.mjs";
+import { KiB, MiB, RESULTS_DIR, formatBytes, formatMs, formatRatio, isShortRun, machineInfo, markdownTable, median, pairedRatios, loadNativeSwitch } from "./common.mjs";
 import { IMPLEMENTATIONS, OPERATIONS, compareTasks, measureMessages, roundRatios } from "./messages.mjs";
 import { measureMemory } from "./memory.mjs";
 import { keyLifecycleTable, measureKeyLifecycle } from "./share-keys.mjs";
@@ -63,7 +63,7 @@ function shareFloorNote(path, devices, kind) {
   const entry = shareEntry(path, devices);
   const floors = entry?.[kind === "cold" ? "floorCold" : "floorWarm"];
   if (floors === undefined) return undefined;
-  const overFloor = median(entry[kind].map((ms, run) => ms / floors[run]));
+  const overFloor = median(pairedRatios(entry[kind], floors));
   return `floor: a raw share ${formatMs(median(floors))}; share ÷ floor ${formatRatio(overFloor)}`;
 }
 function restoreMs(path) {

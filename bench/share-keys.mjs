@@ -26,7 +26,8 @@ import { gcm } from "@noble/ciphers/aes.js";
 import { ed25519, x25519 } from "@noble/curves/ed25519.js";
 import { hmac } from "@noble/hashes/hmac.js";
 import { sha256 } from "@noble/hashes/sha2.js";
-import { formatBytes, formatMs, formatRatio, isShortRun, markdownTable, median, loadNativeSwitch, time } from "./common.mjs";
+import { concatBytes } from "@noble/hashes/utils.js";
+import { formatBytes, formatMs, formatRatio, isShortRun, markdownTable, median, pairedRatios, loadNativeSwitch, time } from "./common.mjs";
 
 export const KEY_LIFECYCLE_SETTINGS = Object.freeze({
   full: {
@@ -73,16 +74,6 @@ const SHARE_PLAINTEXT_BYTES = 33;
 const random = (length) => webcrypto.getRandomValues(new Uint8Array(length));
 const EMPTY = new Uint8Array(0);
 
-function concat(...parts) {
-  const out = new Uint8Array(parts.reduce((sum, part) => sum + part.length, 0));
-  let offset = 0;
-  for (const part of parts) {
-    out.set(part, offset);
-    offset += part.length;
-  }
-  return out;
-}
-
 /**
  * The reference for sharing: the same share written straight on one library, as an app would
  * write it without the SDK, for `devices` recipients. Per device (`warm`): an RFC 9180 HPKE
@@ -99,7 +90,7 @@ function concat(...parts) {
  * `generateKeyPairSync("x25519").publicKey.export({ format: "jwk" })` hangs within a few million
  * iterations); earlier versions of this floor hung that way.
  *
- * Returns a function that times both loops, `{ warm, verify }`; the inputs are built here, once,
+ * Returns a function that times both loops, `{ warm, firstSight }`; the inputs are built here, once,
  * so the runs that time them make no garbage of their own before the clock starts.
  */
 function rawShareFloor(path, devices) {
@@ -114,10 +105,10 @@ function rawShareFloor(path, devices) {
     warm: await time(() => {
       for (const recipient of recipients) {
         const { enc, ciphertext } = hpke.seal({ recipient, info, aad: EMPTY, plaintext });
-        operations.sign(sender, concat(info, enc, ciphertext));
+        operations.sign(sender, concatBytes(info, enc, ciphertext));
       }
     }),
-    verify: await time(() => {
+    firstSight: await time(() => {
       for (const recipient of recipients) {
         if (!operations.firstSight(recipient, bundleMessage)) throw new Error("reference signature did not verify");
       }
@@ -136,8 +127,8 @@ function rawHpke(operations) {
   const labels = Object.fromEntries(["eae_prk", "shared_secret", "psk_id_hash", "info_hash", "secret", "key", "base_nonce"].map((label) => [label, ascii(label)]));
   const version = ascii("HPKE-v1");
   const one = Uint8Array.of(1);
-  const kemSuite = concat(ascii("KEM"), Uint8Array.of(0x00, 0x20));
-  const hpkeSuite = (aeadId) => concat(ascii("HPKE"), Uint8Array.of(0x00, 0x20, 0x00, 0x01, 0x00, aeadId));
+  const kemSuite = concatBytes(ascii("KEM"), Uint8Array.of(0x00, 0x20));
+  const hpkeSuite = (aeadId) => concatBytes(ascii("HPKE"), Uint8Array.of(0x00, 0x20, 0x00, 0x01, 0x00, aeadId));
   const labeledExtract = (suite, salt, label, ikm) => operations.hmacSha256(salt, [version, suite, labels[label], ikm]);
   const labeledExpand = (suite, prk, label, info, length) =>
     operations.hmacSha256(prk, [Uint8Array.of(0, length), version, suite, labels[label], info, one]).subarray(0, length);
@@ -151,9 +142,9 @@ function rawHpke(operations) {
     seal({ recipient, info, aad, plaintext, aeadId = 0x02, ephemeralSecretKey }) {
       const { shared, enc } = operations.encapsulate(recipient, ephemeralSecretKey);
       const eaePrk = labeledExtract(kemSuite, EMPTY, "eae_prk", shared);
-      const sharedSecret = labeledExpand(kemSuite, eaePrk, "shared_secret", concat(enc, recipient.publicKey), 32);
+      const sharedSecret = labeledExpand(kemSuite, eaePrk, "shared_secret", concatBytes(enc, recipient.publicKey), 32);
       const { suite, pskIdHash, keyBytes } = suites.get(aeadId);
-      const context = concat(Uint8Array.of(0x00), pskIdHash, labeledExtract(suite, EMPTY, "info_hash", info));
+      const context = concatBytes(Uint8Array.of(0x00), pskIdHash, labeledExtract(suite, EMPTY, "info_hash", info));
       const secret = labeledExtract(suite, sharedSecret, "secret", EMPTY);
       const key = labeledExpand(suite, secret, "key", context, keyBytes);
       const nonce = labeledExpand(suite, secret, "base_nonce", context, 12);
@@ -226,7 +217,7 @@ const NODE_CRYPTO_OPERATIONS = checkRawHpke({
     const ephemeral = nodeKeyPair("X25519", ephemeralSecretKey);
     return { shared: diffieHellman({ privateKey: ephemeral.privateKey, publicKey: recipient.keyObject }), enc: rawPublicKey(ephemeral.publicKey) };
   },
-  hmacSha256: (key, parts) => createHmac("sha256", key).update(concat(...parts)).digest(),
+  hmacSha256: (key, parts) => createHmac("sha256", key).update(concatBytes(...parts)).digest(),
   aesGcm(key, nonce, aad, plaintext) {
     const cipher = createCipheriv(`aes-${key.length * 8}-gcm`, key, nonce);
     cipher.setAAD(aad);
@@ -251,7 +242,7 @@ const NOBLE_OPERATIONS = checkRawHpke({
   encapsulate(recipient, ephemeralSecretKey = random(32)) {
     return { shared: x25519.getSharedSecret(ephemeralSecretKey, recipient.publicKey), enc: x25519.getPublicKey(ephemeralSecretKey) };
   },
-  hmacSha256: (key, parts) => hmac(sha256, key, concat(...parts)),
+  hmacSha256: (key, parts) => hmac(sha256, key, concatBytes(...parts)),
   aesGcm: (key, nonce, aad, plaintext) => gcm(key, nonce, aad).encrypt(plaintext),
   firstSight: ({ signingKey, signature }, message) => ed25519.verify(signature, message, signingKey, { zip215: false }),
 });
@@ -304,9 +295,9 @@ async function measurePath({ api, native, path, settings, log }) {
       cold.push(await time(() => api.shareRoomKey({ keyring, from: sender, to: bundles })));
       keyring.rotate({ reason: "manual" });
       warm.push(await time(() => api.shareRoomKey({ keyring, from: sender, to: bundles })));
-      const { warm: floorWarmMs, verify: floorVerifyMs } = floor ?? (await measureFloor());
+      const { warm: floorWarmMs, firstSight: floorFirstSightMs } = floor ?? (await measureFloor());
       floorWarm.push(floorWarmMs);
-      floorCold.push(floorWarmMs + floorVerifyMs);
+      floorCold.push(floorWarmMs + floorFirstSightMs);
     }
     result.share.push({ devices, cold, warm, floorWarm, floorCold });
     log?.(
@@ -405,10 +396,9 @@ export async function measureKeyLifecycle({ api, native, short, log }) {
 }
 
 const PATH_LABEL = { native: "Node (native auto)", "pure-js": "pure JS (native off)" };
-const FLOOR_NOTE = {
-  native: "per device, straight on node:crypto: an HPKE seal (a fresh X25519 key pair, the agreement, the HKDF-SHA256 key schedule, AES-256-GCM) and an Ed25519 signature",
-  "pure-js": "per device, straight on noble: an HPKE seal (a fresh X25519 key pair, the agreement, the HKDF-SHA256 key schedule, AES-256-GCM) and an Ed25519 signature",
-};
+const FLOOR_LIBRARY = { native: "node:crypto", "pure-js": "noble" };
+const floorNote = (path) =>
+  `per device, straight on ${FLOOR_LIBRARY[path]}: an HPKE seal (a fresh X25519 key pair, the agreement, the HKDF-SHA256 key schedule, AES-256-GCM) and an Ed25519 signature`;
 
 /** Markdown rows: operation, path, median, fastest, runs, notes. */
 export function keyLifecycleTable(keyLifecycle) {
@@ -424,13 +414,13 @@ export function keyLifecycleTable(keyLifecycle) {
   for (const result of keyLifecycle.paths) {
     for (const { devices, cold, warm, floorCold, floorWarm } of result.share) {
       const count = devices.toLocaleString("en-US");
-      const overFloor = (times, floors) => `${formatRatio(median(times.map((ms, run) => ms / floors[run])))} a raw share`;
+      const overFloor = (times, floors) => `${formatRatio(median(pairedRatios(times, floors)))} a raw share`;
       rows.push(
         row(`share one version with ${count} devices, cold (bundles verified)`, result.path, cold, `${formatMs(median(cold) / devices)} per device; ${overFloor(cold, floorCold)}`),
       );
       rows.push(row(`share one version with ${count} devices, warm (later rotation)`, result.path, warm, `${formatMs(median(warm) / devices)} per device; ${overFloor(warm, floorWarm)}`));
-      rows.push(row(`a raw share for ${count} devices, cold (reference)`, result.path, floorCold, FLOOR_NOTE[result.path] + ", and an Ed25519 verification"));
-      rows.push(row(`a raw share for ${count} devices, warm (reference)`, result.path, floorWarm, FLOOR_NOTE[result.path]));
+      rows.push(row(`a raw share for ${count} devices, cold (reference)`, result.path, floorCold, floorNote(result.path) + ", and an Ed25519 verification"));
+      rows.push(row(`a raw share for ${count} devices, warm (reference)`, result.path, floorWarm, floorNote(result.path)));
     }
     rows.push(row("accept one share (recipient side)", result.path, result.accept, `one share each for ${result.accept.length} devices`));
     const backup = result.backup;
