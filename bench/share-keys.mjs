@@ -400,6 +400,10 @@ const FLOOR_LIBRARY = { native: "node:crypto", "pure-js": "noble" };
 const floorNote = (path) =>
   `per device, straight on ${FLOOR_LIBRARY[path]}: an HPKE seal (a fresh X25519 key pair, the agreement, the HKDF-SHA256 key schedule, AES-256-GCM) and an Ed25519 signature`;
 
+/** What the cold floor adds per device: the first sight of a recipient (`firstSight` in rawShareFloor). */
+const firstSightNote = (path) =>
+  path === "native" ? "; on first sight, an Ed25519 verification and the import of the recipient's X25519 key" : "; on first sight, an Ed25519 verification";
+
 /** Markdown rows: operation, path, median, fastest, runs, notes. */
 export function keyLifecycleTable(keyLifecycle) {
   const rows = [];
@@ -419,7 +423,7 @@ export function keyLifecycleTable(keyLifecycle) {
         row(`share one version with ${count} devices, cold (bundles verified)`, result.path, cold, `${formatMs(median(cold) / devices)} per device; ${overFloor(cold, floorCold)}`),
       );
       rows.push(row(`share one version with ${count} devices, warm (later rotation)`, result.path, warm, `${formatMs(median(warm) / devices)} per device; ${overFloor(warm, floorWarm)}`));
-      rows.push(row(`a raw share for ${count} devices, cold (reference)`, result.path, floorCold, floorNote(result.path) + ", and an Ed25519 verification"));
+      rows.push(row(`a raw share for ${count} devices, cold (reference)`, result.path, floorCold, floorNote(result.path) + firstSightNote(result.path)));
       rows.push(row(`a raw share for ${count} devices, warm (reference)`, result.path, floorWarm, floorNote(result.path)));
     }
     rows.push(row("accept one share (recipient side)", result.path, result.accept, `one share each for ${result.accept.length} devices`));
