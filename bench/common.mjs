@@ -34,6 +34,8 @@ export async function time(operation) {
 
 export function formatMs(ms) {
   if (!Number.isFinite(ms)) return "–";
+  // A difference of two noisy medians can come out below zero (an import cheaper than nothing).
+  if (ms < 0) return `−${formatMs(-ms)}`;
   if (ms >= 100) return `${Math.round(ms).toLocaleString("en-US")} ms`;
   if (ms >= 10) return `${ms.toFixed(1)} ms`;
   if (ms >= 1) return `${ms.toFixed(2)} ms`;
