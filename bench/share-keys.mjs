@@ -187,6 +187,7 @@ function checkRawHpke(operations) {
 
 const base64url = (bytes) => Buffer.from(bytes).toString("base64url");
 const rawPublicKey = (keyObject) => new Uint8Array(Buffer.from(keyObject.export({ format: "jwk" }).x, "base64url"));
+const nodeX25519PublicKey = (publicKey) => createPublicKey({ key: { kty: "OKP", crv: "X25519", x: base64url(publicKey) }, format: "jwk" });
 
 /**
  * A node:crypto key pair of 32 secret bytes: the private key imported as a JWK (node:crypto reads
@@ -202,7 +203,7 @@ const NODE_CRYPTO_OPERATIONS = checkRawHpke({
   name: "node:crypto",
   signingKey: () => nodeKeyPair("Ed25519").privateKey,
   sign: (privateKey, message) => nodeSign(null, message, privateKey),
-  recipientKey: (publicKey) => ({ publicKey, keyObject: createPublicKey({ key: { kty: "OKP", crv: "X25519", x: base64url(publicKey) }, format: "jwk" }) }),
+  recipientKey: (publicKey) => ({ publicKey, keyObject: nodeX25519PublicKey(publicKey) }),
   recipient(bundleMessage) {
     const signing = nodeKeyPair("Ed25519");
     const agreement = nodeKeyPair("X25519").publicKey;
@@ -224,7 +225,7 @@ const NODE_CRYPTO_OPERATIONS = checkRawHpke({
     return Buffer.concat([cipher.update(plaintext), cipher.final(), cipher.getAuthTag()]);
   },
   firstSight({ publicKey, signingJwk, signature }, message) {
-    createPublicKey({ key: { kty: "OKP", crv: "X25519", x: base64url(publicKey) }, format: "jwk" });
+    nodeX25519PublicKey(publicKey);
     return nodeVerify(null, message, createPublicKey({ key: signingJwk, format: "jwk" }), signature);
   },
 });
@@ -397,12 +398,11 @@ export async function measureKeyLifecycle({ api, native, short, log }) {
 
 const PATH_LABEL = { native: "Node (native auto)", "pure-js": "pure JS (native off)" };
 const FLOOR_LIBRARY = { native: "node:crypto", "pure-js": "noble" };
-const floorNote = (path) =>
-  `per device, straight on ${FLOOR_LIBRARY[path]}: an HPKE seal (a fresh X25519 key pair, the agreement, the HKDF-SHA256 key schedule, AES-256-GCM) and an Ed25519 signature`;
-
-/** What the cold floor adds per device: the first sight of a recipient (`firstSight` in rawShareFloor). */
-const firstSightNote = (path) =>
-  path === "native" ? "; on first sight, an Ed25519 verification and the import of the recipient's X25519 key" : "; on first sight, an Ed25519 verification";
+/** What the cold floor adds per device on each path: `firstSight` in rawShareFloor. */
+const FIRST_SIGHT = { native: "an Ed25519 verification and the import of the recipient's X25519 key", "pure-js": "an Ed25519 verification" };
+const floorNote = (path, { cold = false } = {}) =>
+  `per device, straight on ${FLOOR_LIBRARY[path]}: an HPKE seal (a fresh X25519 key pair, the agreement, the HKDF-SHA256 key schedule, AES-256-GCM) and an Ed25519 signature` +
+  (cold ? `; on first sight, ${FIRST_SIGHT[path]}` : "");
 
 /** Markdown rows: operation, path, median, fastest, runs, notes. */
 export function keyLifecycleTable(keyLifecycle) {
@@ -423,7 +423,7 @@ export function keyLifecycleTable(keyLifecycle) {
         row(`share one version with ${count} devices, cold (bundles verified)`, result.path, cold, `${formatMs(median(cold) / devices)} per device; ${overFloor(cold, floorCold)}`),
       );
       rows.push(row(`share one version with ${count} devices, warm (later rotation)`, result.path, warm, `${formatMs(median(warm) / devices)} per device; ${overFloor(warm, floorWarm)}`));
-      rows.push(row(`a raw share for ${count} devices, cold (reference)`, result.path, floorCold, floorNote(result.path) + firstSightNote(result.path)));
+      rows.push(row(`a raw share for ${count} devices, cold (reference)`, result.path, floorCold, floorNote(result.path, { cold: true })));
       rows.push(row(`a raw share for ${count} devices, warm (reference)`, result.path, floorWarm, floorNote(result.path)));
     }
     rows.push(row("accept one share (recipient side)", result.path, result.accept, `one share each for ${result.accept.length} devices`));
