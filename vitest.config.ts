@@ -29,7 +29,7 @@ export default defineConfig({
         test: {
           name: "noble",
           include: ["packages/crypto/src/**/*.test.ts"],
-          exclude: ["**/node_modules/**", "**/dist/**", "packages/crypto/src/native.test.ts"],
+          exclude: ["**/node_modules/**", "**/dist/**", "packages/crypto/src/native.test.ts", "packages/crypto/src/webcrypto-curves.test.ts"],
           setupFiles: ["test/support/noble-only.ts"],
           env: { DOMVIA_EXPECTED_AES_GCM: "noble" },
         },

@@ -1,5 +1,5 @@
 import { inspect } from "node:util";
-import { E2eeError, deviceBundleSignatureInput, type DeviceBundle } from "@domvia/e2ee-envelope";
+import { E2eeError, deviceBundleSignatureInput } from "@domvia/e2ee-envelope";
 import { x25519 } from "@noble/curves/ed25519.js";
 import { bytesToHex } from "@noble/hashes/utils.js";
 import { describe, expect, it } from "vitest";
@@ -8,7 +8,8 @@ import { encryptChatJson } from "./chat";
 import { DeviceIdentity, createDeviceIdentity, identitySecrets, verifyDeviceBundle } from "./device-identity";
 import { openRoomKeyShare, sealRoomKeyShare } from "./key-share";
 import { generateAesGcmKey } from "./room-key";
-import { generateSigningSecretKey, sign, signingPublicKey, verify } from "./signing";
+import { generateSigningSecretKey, signingPublicKey, verify } from "./signing";
+import { selfSignedBundle } from "../../../test/support/bundles";
 
 const ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
 
@@ -37,24 +38,6 @@ function nextCharAt(text: string, index: number, step = 1): string {
  */
 function everyCharacterChanged(text: string): { index: number; value: string }[] {
   return Array.from(text, (_, index) => ({ index, value: nextCharAt(text, index, index === text.length - 1 ? 16 : 1) }));
-}
-
-function selfSignedBundle(
-  userId: string,
-  deviceId: string,
-  agreementKey: Uint8Array,
-  signingSecretKey: Uint8Array,
-): DeviceBundle {
-  const signingKey = signingPublicKey(signingSecretKey);
-  return {
-    v: 1,
-    type: "device-bundle",
-    userId,
-    deviceId,
-    agreementKey: base64urlEncode(agreementKey),
-    signingKey: base64urlEncode(signingKey),
-    signature: base64urlEncode(sign(signingSecretKey, deviceBundleSignatureInput(userId, deviceId, agreementKey, signingKey))),
-  };
 }
 
 describe("createDeviceIdentity", () => {

@@ -17,7 +17,7 @@ import { base64urlDecode, base64urlEncode } from "./bytes";
 import { generateX25519KeyPair } from "./hpke";
 import { describeValue } from "./room-key";
 import { x25519PublicKey } from "./x25519";
-import { forgetSigningKey, generateSigningSecretKey, sign, signingPublicKey, verify } from "./signing";
+import { forgetSigningKey, generateSigningSecretKey, sign, signingPublicKey, verify, verifyAsync } from "./signing";
 
 interface IdentityKeys {
   readonly agreementSecretKey: Uint8Array;
@@ -213,6 +213,38 @@ export interface VerifiedDeviceBundle {
  *   self-signature does not verify.
  */
 export function verifyDeviceBundle(input: unknown): VerifiedDeviceBundle {
+  const pending = lookUpBundle(input);
+  if (!("signed" in pending)) return pending;
+  return rememberBundle(pending, verify(pending.signature, pending.signed, pending.signingKey));
+}
+
+/**
+ * {@link verifyDeviceBundle}, verifying with WebCrypto's Ed25519 where `node:crypto` is absent
+ * (browsers); the same checks, cache and verdicts. Rejects where `verifyDeviceBundle` throws.
+ *
+ * @example
+ * ```ts
+ * const { bundle } = await verifyDeviceBundleAsync(await (await fetch("/devices/user-2/phone")).json());
+ * ```
+ */
+export async function verifyDeviceBundleAsync(input: unknown): Promise<VerifiedDeviceBundle> {
+  const pending = lookUpBundle(input);
+  if (!("signed" in pending)) return pending;
+  return rememberBundle(pending, await verifyAsync(pending.signature, pending.signed, pending.signingKey));
+}
+
+/** A parsed bundle whose signature is still to be checked. */
+interface PendingBundle {
+  readonly bundle: DeviceBundle;
+  readonly cacheKey: string;
+  readonly agreementKey: Uint8Array;
+  readonly signingKey: Uint8Array;
+  readonly signature: Uint8Array;
+  readonly signed: Uint8Array;
+}
+
+/** Parses `input`: a copy of the cached result when it verified before, else what to verify. */
+function lookUpBundle(input: unknown): VerifiedDeviceBundle | PendingBundle {
   // A bundle object this function returned before (frozen, made by the parser) needs no reparse.
   const known = typeof input === "object" && input !== null ? verifiedBundleObjects.get(input) : undefined;
   if (known !== undefined) return copyVerified(known);
@@ -228,14 +260,18 @@ export function verifyDeviceBundle(input: unknown): VerifiedDeviceBundle {
     throw new E2eeError("INVALID_ENVELOPE", "invalid device bundle: bad base64url");
   }
   const signed = deviceBundleSignatureInput(bundle.userId, bundle.deviceId, agreementKey, signingKey);
-  if (!verify(signature, signed, signingKey)) {
-    throw new E2eeError("BAD_SIGNATURE", "device bundle signature does not verify");
-  }
+  return { bundle, cacheKey, agreementKey, signingKey, signature, signed };
+}
+
+/** Caches a bundle whose signature verified and returns a copy; throws `BAD_SIGNATURE` otherwise. */
+function rememberBundle(pending: PendingBundle, valid: boolean): VerifiedDeviceBundle {
+  if (!valid) throw new E2eeError("BAD_SIGNATURE", "device bundle signature does not verify");
+  const { bundle, agreementKey, signingKey } = pending;
   const verified: VerifiedDeviceBundle = Object.freeze({ bundle, agreementKey, signingKey });
   if (verifiedBundles.size >= VERIFIED_BUNDLE_CACHE_SIZE) {
     verifiedBundles.delete(verifiedBundles.keys().next().value!);
   }
-  verifiedBundles.set(cacheKey, verified);
+  verifiedBundles.set(pending.cacheKey, verified);
   verifiedBundleObjects.set(bundle, verified);
   return copyVerified(verified);
 }

@@ -41,7 +41,7 @@ import { sha256 } from "@noble/hashes/sha2.js";
 import { concatBytes } from "@noble/hashes/utils.js";
 import { randomBytes } from "./bytes";
 import { nativeNodeCrypto, nodeAesGcmOpen, nodeAesGcmSeal, nodeHmacSha256 } from "./native";
-import { x25519Exchange, x25519PublicKey, x25519SharedSecret } from "./x25519";
+import { x25519Exchange, x25519ExchangeAsync, x25519PublicKey, x25519SharedSecret } from "./x25519";
 import { describeValue } from "./room-key";
 
 /** The AEADs this module speaks (RFC 9180 §7.3). `"aes-256-gcm"` is the SDK's choice. */
@@ -304,14 +304,37 @@ export function deriveX25519KeyPair(ikm: Uint8Array): X25519KeyPair {
  * @throws Error when the platform has no `crypto.getRandomValues`.
  */
 export function hpkeSeal(input: HpkeSealInput): HpkeSealed {
+  const aead = checkSealInput(input);
+  return sealOnce(input, aead, encapsulate(input.recipientPublicKey, input.ephemeralSecretKey));
+}
+
+/**
+ * {@link hpkeSeal} with the X25519 exchange on WebCrypto where `node:crypto` is absent (browsers);
+ * the same computation and bytes otherwise. Rejects as `hpkeSeal` throws.
+ *
+ * @internal For sealRoomKeyShareAsync.
+ */
+export async function hpkeSealAsync(input: HpkeSealInput): Promise<HpkeSealed> {
+  const aead = checkSealInput(input);
+  return sealOnce(input, aead, await encapsulateAsync(input.recipientPublicKey, input.ephemeralSecretKey));
+}
+
+function checkSealInput(input: HpkeSealInput): HpkeAead {
   const aead = checkAead(input.aead);
   checkBytes("aad", input.aad);
   checkBytes("plaintext", input.plaintext);
-  const { enc, context } = setupBaseS(input, aead, false);
+  checkBytes("info", input.info);
+  return aead;
+}
+
+/** §5.1.1 SetupBaseS after Encap, then §5.2 ContextS.Seal once. Wipes the shared secret. */
+function sealOnce(input: HpkeSealInput, aead: HpkeAead, encapsulated: { sharedSecret: Uint8Array; enc: Uint8Array }): HpkeSealed {
+  const context = keyScheduleBase(encapsulated.sharedSecret, input.info, aead, false);
+  encapsulated.sharedSecret.fill(0);
   try {
     // §5.2 ContextS.Seal with seq = 0: nonce = base_nonce XOR I2OSP(0, Nn) = base_nonce.
     const ciphertext = aeadSeal(context.key, computeNonce(context.baseNonce, 0), input.aad, input.plaintext);
-    return { enc, ciphertext };
+    return { enc: encapsulated.enc, ciphertext };
   } finally {
     wipeContext(context);
   }
@@ -451,21 +474,56 @@ export function encapsulate(
   recipientPublicKey: Uint8Array,
   ephemeralSecretKey?: Uint8Array,
 ): { sharedSecret: Uint8Array; enc: Uint8Array } {
-  checkKey("recipientPublicKey", recipientPublicKey);
-  if (ephemeralSecretKey !== undefined) checkKey("ephemeralSecretKey", ephemeralSecretKey);
-  // §4 GenerateKeyPair: 32 random bytes are an X25519 private key (RFC 7748 §6.1).
-  const secretKeyE = ephemeralSecretKey ?? randomBytes(X25519_KEY_BYTES);
+  const secretKeyE = ephemeralKey(recipientPublicKey, ephemeralSecretKey);
   try {
-    // §7.1.4: the sender MUST validate pkR; dh() rejects low-order points and zero outputs.
-    // enc = SerializePublicKey(pkE) (§7.1.1: the identity), computed with the DH.
-    const { dhValue, enc } = ephemeralDh(secretKeyE, recipientPublicKey);
-    const kemContext = concatBytes(enc, recipientPublicKey);
-    const sharedSecret = extractAndExpand(dhValue, kemContext);
-    dhValue.fill(0);
-    return { sharedSecret, enc };
+    // §7.1.4: the sender MUST validate pkR: the exchange refuses low-order points, and
+    // encapsulated() any all-zero output. enc = SerializePublicKey(pkE) (§7.1.1: the identity),
+    // computed with the DH.
+    let exchange: { shared: Uint8Array; ownPublicKey: Uint8Array };
+    try {
+      exchange = x25519Exchange(secretKeyE, recipientPublicKey);
+    } catch {
+      throw new HpkeError("INVALID_PUBLIC_KEY"); // lengths were checked: a low-order point
+    }
+    return encapsulated(exchange, recipientPublicKey);
   } finally {
     if (ephemeralSecretKey === undefined) secretKeyE.fill(0);
   }
+}
+
+/** {@link encapsulate}, with the exchange on WebCrypto where `node:crypto` is absent. */
+async function encapsulateAsync(
+  recipientPublicKey: Uint8Array,
+  ephemeralSecretKey?: Uint8Array,
+): Promise<{ sharedSecret: Uint8Array; enc: Uint8Array }> {
+  const secretKeyE = ephemeralKey(recipientPublicKey, ephemeralSecretKey);
+  try {
+    let exchange: { shared: Uint8Array; ownPublicKey: Uint8Array };
+    try {
+      exchange = await x25519ExchangeAsync(secretKeyE, recipientPublicKey);
+    } catch {
+      throw new HpkeError("INVALID_PUBLIC_KEY");
+    }
+    return encapsulated(exchange, recipientPublicKey);
+  } finally {
+    if (ephemeralSecretKey === undefined) secretKeyE.fill(0);
+  }
+}
+
+/** Checks Encap's keys; skE is the caller's (tests) or §4 GenerateKeyPair's 32 random bytes (RFC 7748 §6.1). */
+function ephemeralKey(recipientPublicKey: Uint8Array, ephemeralSecretKey: Uint8Array | undefined): Uint8Array {
+  checkKey("recipientPublicKey", recipientPublicKey);
+  if (ephemeralSecretKey !== undefined) checkKey("ephemeralSecretKey", ephemeralSecretKey);
+  return ephemeralSecretKey ?? randomBytes(X25519_KEY_BYTES);
+}
+
+/** The rest of Encap once DH(skE, pkR) is known: the zero check, then ExtractAndExpand. */
+function encapsulated(exchange: { shared: Uint8Array; ownPublicKey: Uint8Array }, recipientPublicKey: Uint8Array): { sharedSecret: Uint8Array; enc: Uint8Array } {
+  const dhValue = checkedDh(() => exchange.shared);
+  const enc = exchange.ownPublicKey;
+  const sharedSecret = extractAndExpand(dhValue, concatBytes(enc, recipientPublicKey));
+  dhValue.fill(0);
+  return { sharedSecret, enc };
 }
 
 /**
@@ -498,17 +556,6 @@ export function decapsulate(enc: Uint8Array, recipientSecretKey: Uint8Array, rec
  */
 function dh(secretKey: Uint8Array, publicKey: Uint8Array): Uint8Array {
   return checkedDh(() => x25519SharedSecret(secretKey, publicKey));
-}
-
-/** {@link dh} with a fresh key, also returning that key's public key (one native import). */
-function ephemeralDh(secretKey: Uint8Array, publicKey: Uint8Array): { dhValue: Uint8Array; enc: Uint8Array } {
-  let enc: Uint8Array | undefined;
-  const dhValue = checkedDh(() => {
-    const exchange = x25519Exchange(secretKey, publicKey);
-    enc = exchange.ownPublicKey;
-    return exchange.shared;
-  });
-  return { dhValue, enc: enc! };
 }
 
 function checkedDh(run: () => Uint8Array): Uint8Array {

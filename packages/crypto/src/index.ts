@@ -36,11 +36,13 @@ export {
   DeviceIdentity,
   createDeviceIdentity,
   verifyDeviceBundle,
+  verifyDeviceBundleAsync,
   type CreateDeviceIdentityOptions,
   type VerifiedDeviceBundle,
 } from "./device-identity";
 export {
   sealRoomKeyShare,
+  sealRoomKeyShareAsync,
   openRoomKeyShare,
   type OpenedRoomKeyShare,
   type SealRoomKeyShareOptions,

@@ -8,6 +8,9 @@
  * delivers it, and a re-send to one device needs no batch state. In pure JS the signature is
  * about a quarter of a share's cost (X25519 dominates).
  *
+ * {@link sealRoomKeyShareAsync} is the same share with X25519 and Ed25519 on WebCrypto in
+ * browsers, several times faster than noble's curves there (bench/results/latest.md).
+ *
  * @module
  */
 import {
@@ -23,10 +26,10 @@ import {
   type RoomKeyShareV1,
 } from "@domvia/e2ee-envelope";
 import { base64urlDecode, base64urlEncode } from "./bytes";
-import { identitySecrets, verifyDeviceBundle, type DeviceIdentity } from "./device-identity";
-import { HpkeError, hpkeOpen, hpkeSeal } from "./hpke";
+import { identitySecrets, verifyDeviceBundle, verifyDeviceBundleAsync, type DeviceIdentity, type VerifiedDeviceBundle } from "./device-identity";
+import { HpkeError, hpkeOpen, hpkeSeal, hpkeSealAsync, type HpkeSealed } from "./hpke";
 import { exportRoomKeyBytes, importRoomKeyBytes, type RoomKey } from "./room-key";
-import { sign, verify } from "./signing";
+import { sign, signAsync, verify } from "./signing";
 import { EMPTY_AAD, HPKE_SUITE } from "./suite";
 
 
@@ -72,13 +75,65 @@ export interface OpenedRoomKeyShare {
  * @throws TypeError for invalid ids, version, key or sender.
  */
 export function sealRoomKeyShare(options: SealRoomKeyShareOptions): RoomKeyShareV1 {
-  const { roomId, keyId, keyVersion, key, shareable, from } = options;
-  assertId(roomId, "roomId");
-  assertId(keyId, "keyId");
-  assertKeyVersion(keyVersion);
-  if (typeof shareable !== "boolean") throw new TypeError(`"shareable" expected a boolean, got ${typeof shareable}`);
-  const sender = identitySecrets(from, "from");
-  const recipient = verifyDeviceBundle(options.to);
+  const sender = checkShareOptions(options);
+  const share = prepareShare(options, sender, verifyDeviceBundle(options.to));
+  let sealed: HpkeSealed;
+  try {
+    sealed = hpkeSeal(share.hpke);
+  } catch (error) {
+    throw shareSealError(error);
+  } finally {
+    share.hpke.plaintext.fill(0);
+  }
+  return completeShare(share, sealed, sign(sender.signingSecretKey, keyShareSignatureInput(share.hpke.info, sealed.enc, sealed.ciphertext)));
+}
+
+/**
+ * {@link sealRoomKeyShare} with X25519 and Ed25519 on WebCrypto where `node:crypto` is absent
+ * and WebCrypto passed its self-test (browsers, where it is several times faster than noble);
+ * elsewhere the same work as the synchronous call. Either path computes the same bytes from the
+ * same ephemeral key (webcrypto-curves.test.ts checks it); each call draws a fresh one.
+ *
+ * @example
+ * ```ts
+ * const share = await sealRoomKeyShareAsync({ roomId, keyId, keyVersion: 2, key, shareable: false, from: myDevice, to: bobPhoneBundle });
+ * ```
+ * @throws E2eeError / TypeError as {@link sealRoomKeyShare} (as a rejection), and `INVALID_KEY`
+ *   when `from` is destroyed before the share is signed.
+ */
+export async function sealRoomKeyShareAsync(options: SealRoomKeyShareOptions): Promise<RoomKeyShareV1> {
+  const share = prepareShare(options, checkShareOptions(options), await verifyDeviceBundleAsync(options.to));
+  let sealed: HpkeSealed;
+  try {
+    sealed = await hpkeSealAsync(share.hpke);
+  } catch (error) {
+    throw shareSealError(error);
+  } finally {
+    share.hpke.plaintext.fill(0);
+  }
+  // Looked up again after the awaits: a device destroyed meanwhile must not sign.
+  const sender = identitySecrets(options.from, "from");
+  return completeShare(share, sealed, await signAsync(sender.signingSecretKey, keyShareSignatureInput(share.hpke.info, sealed.enc, sealed.ciphertext)));
+}
+
+/** Checks the options other than the recipient bundle; returns the sender's keys. */
+function checkShareOptions(options: SealRoomKeyShareOptions): ReturnType<typeof identitySecrets> {
+  assertId(options.roomId, "roomId");
+  assertId(options.keyId, "keyId");
+  assertKeyVersion(options.keyVersion);
+  if (typeof options.shareable !== "boolean") throw new TypeError(`"shareable" expected a boolean, got ${typeof options.shareable}`);
+  return identitySecrets(options.from, "from");
+}
+
+interface PreparedShare {
+  readonly context: KeyShareContext;
+  /** What HPKE seals; the caller wipes the plaintext. */
+  readonly hpke: { readonly recipientPublicKey: Uint8Array; readonly info: Uint8Array; readonly aad: Uint8Array; readonly plaintext: Uint8Array };
+}
+
+/** The context, `info` and plaintext of one share (SPEC.md §10). */
+function prepareShare(options: SealRoomKeyShareOptions, sender: ReturnType<typeof identitySecrets>, recipient: VerifiedDeviceBundle): PreparedShare {
+  const { roomId, keyId, keyVersion, from } = options;
   // Object literals, not spreads: on V8 11 (Node 20) an object built by spreading and then adding
   // members outlives young-generation collections, and sharing builds two per device.
   const context: KeyShareContext = {
@@ -95,29 +150,27 @@ export function sealRoomKeyShare(options: SealRoomKeyShareOptions): RoomKeyShare
   };
   const info = keyShareInfo(context, sender.signingPublicKey, recipient.agreementKey);
   const plaintext = new Uint8Array(KEY_SHARE_PLAINTEXT_BYTES);
-  const keyBytes = exportRoomKeyBytes(key);
+  const keyBytes = exportRoomKeyBytes(options.key);
   plaintext.set(keyBytes);
   keyBytes.fill(0);
-  plaintext[32] = shareable ? FLAG_SHAREABLE : 0;
-  let sealed: { enc: Uint8Array; ciphertext: Uint8Array };
-  try {
-    sealed = hpkeSeal({ recipientPublicKey: recipient.agreementKey, info, aad: EMPTY_AAD, plaintext });
-  } catch (error) {
-    if (error instanceof HpkeError) throw new E2eeError("INVALID_KEY", "recipient agreement key is a low-order point");
-    throw error;
-  } finally {
-    plaintext.fill(0);
-  }
-  const signature = sign(sender.signingSecretKey, keyShareSignatureInput(info, sealed.enc, sealed.ciphertext));
+  plaintext[32] = options.shareable ? FLAG_SHAREABLE : 0;
+  return { context, hpke: { recipientPublicKey: recipient.agreementKey, info, aad: EMPTY_AAD, plaintext } };
+}
+
+function shareSealError(error: unknown): unknown {
+  return error instanceof HpkeError ? new E2eeError("INVALID_KEY", "recipient agreement key is a low-order point") : error;
+}
+
+function completeShare({ context }: PreparedShare, sealed: HpkeSealed, signature: Uint8Array): RoomKeyShareV1 {
   return {
     v: 1,
     type: "room-key-share",
     kem: context.kem,
     kdf: context.kdf,
     aead: context.aead,
-    roomId,
-    keyId,
-    keyVersion,
+    roomId: context.roomId,
+    keyId: context.keyId,
+    keyVersion: context.keyVersion,
     senderUserId: context.senderUserId,
     senderDeviceId: context.senderDeviceId,
     recipientUserId: context.recipientUserId,

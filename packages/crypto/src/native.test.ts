@@ -64,9 +64,10 @@ describe("mode switch", () => {
       largeAesGcm: "node:crypto",
       x25519: "node:crypto",
       ed25519: "node:crypto",
+      asyncCurves: "node:crypto",
     });
     setNativeCrypto("off");
-    expect(getNativeCrypto()).toEqual({ mode: "off", aesGcm: "noble", largeAesGcm: "noble", x25519: "noble", ed25519: "noble" });
+    expect(getNativeCrypto()).toEqual({ mode: "off", aesGcm: "noble", largeAesGcm: "noble", x25519: "noble", ed25519: "noble", asyncCurves: "noble" });
   });
 
   it("reports WebCrypto for large messages where node:crypto is missing (a browser)", () => {

@@ -7,6 +7,7 @@
  * | AES-256 (XAES subkeys) and AES-256-GCM | `node:crypto` | Node, Bun, Deno | noble |
  * | AES-256-GCM of large messages | WebCrypto (`crypto.subtle`) | browsers, React Native with WebCrypto | noble |
  * | X25519, Ed25519 signing and verification | `node:crypto` | Node, Bun, Deno | noble |
+ * | X25519, Ed25519 in async key sharing (`sealRoomKeyShareAsync`) | WebCrypto (`crypto.subtle`) | browsers without `node:crypto` | noble |
  * | HMAC-SHA-256 in HPKE's key schedule | `node:crypto` | Node, Bun, Deno | noble |
  * | base64url of long texts (bytes.ts) | `Buffer` (`node:buffer`) | Node, Bun, Deno | JS |
  *
@@ -37,6 +38,13 @@ export interface NativeCryptoInfo {
   readonly x25519: "node:crypto" | "noble";
   /** Ed25519 signing and verification. */
   readonly ed25519: "node:crypto" | "noble";
+  /**
+   * X25519 and Ed25519 in the asynchronous key-sharing calls (`sealRoomKeyShareAsync`,
+   * `verifyDeviceBundleAsync` and the room-keys `shareRoomKeyAsync`). `"webcrypto"` once
+   * WebCrypto's curves passed their known-answer self-test, which the first such call runs;
+   * `"untested"` before that, where `crypto.subtle` exists and `node:crypto` does not.
+   */
+  readonly asyncCurves: "node:crypto" | "webcrypto" | "noble" | "untested";
 }
 
 /**
@@ -91,8 +99,23 @@ export interface WebCryptoSubtle {
   decrypt(algorithm: { name: "AES-GCM"; iv: Uint8Array; additionalData: Uint8Array; tagLength: 128 }, key: unknown, data: Uint8Array): Promise<ArrayBuffer>;
 }
 
+/** @internal The WebCrypto subset used for X25519 and Ed25519 (algorithm objects as WebCrypto names them). */
+export interface WebCryptoCurves {
+  importKey(format: "pkcs8" | "raw", key: Uint8Array, algorithm: WebCurve, extractable: boolean, usages: string[]): Promise<unknown>;
+  exportKey(format: "jwk", key: unknown): Promise<{ x?: string }>;
+  deriveBits(algorithm: { name: "X25519"; public: unknown }, key: unknown, length: 256): Promise<ArrayBuffer>;
+  sign(algorithm: WebCurve, key: unknown, data: Uint8Array): Promise<ArrayBuffer>;
+  verify(algorithm: WebCurve, key: unknown, signature: Uint8Array, data: Uint8Array): Promise<boolean>;
+}
+/** @internal */
+export type WebCurve = { readonly name: "X25519" } | { readonly name: "Ed25519" };
+
 let nodeCrypto: NodeCrypto | undefined | null = null; // null: not looked up yet
 let subtle: WebCryptoSubtle | undefined | null = null;
+// null: not looked up yet; a promise: the self-test running or done.
+let curves: Promise<WebCryptoCurves | undefined> | undefined | null = null;
+let curvesVerdict: "webcrypto" | "noble" | "untested" = "untested";
+let curvesOverride: WebCryptoCurves | undefined | null = null; // tests only; null: the runtime's
 
 /**
  * Chooses whether native implementations may be used. `"off"` forces the noble path everywhere:
@@ -124,7 +147,11 @@ export function setNativeCrypto(newMode: NativeCryptoMode): void {
 export function getNativeCrypto(): NativeCryptoInfo {
   const node = nativeNodeCrypto() !== undefined ? "node:crypto" : "noble";
   const web = nativeSubtle() !== undefined ? "webcrypto" : "noble";
-  return Object.freeze({ mode: nativeMode(), aesGcm: node, largeAesGcm: node === "node:crypto" ? node : web, x25519: node, ed25519: node });
+  let asyncCurves: NativeCryptoInfo["asyncCurves"] = node;
+  if (node === "noble" && nativeMode() === "auto") {
+    asyncCurves = curves === null ? (lookUpCurves() === undefined ? "noble" : "untested") : curves === undefined ? "noble" : curvesVerdict;
+  }
+  return Object.freeze({ mode: nativeMode(), aesGcm: node, largeAesGcm: node === "node:crypto" ? node : web, x25519: node, ed25519: node, asyncCurves });
 }
 
 /** @internal node:crypto when it may be used, else `undefined`. */
@@ -142,15 +169,38 @@ export function nativeSubtle(): WebCryptoSubtle | undefined {
 }
 
 /**
+ * @internal WebCrypto's X25519 and Ed25519 for the asynchronous key-sharing calls, where
+ * `node:crypto` is absent (browsers): resolves to `undefined` when `node:crypto` is there (its
+ * synchronous calls are faster), in mode `"off"`, or when WebCrypto lacks the curves or fails its
+ * known-answer self-test (run once, by the first call). Then callers use the synchronous path.
+ */
+export function nativeCurves(): Promise<WebCryptoCurves | undefined> {
+  if (nativeMode() === "off" || nativeNodeCrypto() !== undefined) return NO_CURVES;
+  if (curves === null) {
+    const candidate = lookUpCurves();
+    curves = candidate === undefined ? undefined : acceptCurves(candidate);
+  }
+  return curves ?? NO_CURVES;
+}
+
+const NO_CURVES: Promise<undefined> = Promise.resolve(undefined);
+
+/**
  * @internal For tests: replace what the runtime offers (`undefined` simulates a runtime without
  * it; `null` looks it up again).
  */
 export function setNativeBackendsForTesting(backends: {
   node?: NodeCrypto | undefined | null;
   subtle?: WebCryptoSubtle | undefined | null;
+  curves?: WebCryptoCurves | undefined | null;
 }): void {
   if ("node" in backends) nodeCrypto = backends.node;
   if ("subtle" in backends) subtle = backends.subtle;
+  if ("curves" in backends) {
+    curvesOverride = backends.curves;
+    curves = null; // the next asynchronous call runs the self-test on it
+    curvesVerdict = "untested";
+  }
 }
 
 function lookUpNodeCrypto(): NodeCrypto | undefined {
@@ -180,6 +230,26 @@ function lookUpSubtle(): WebCryptoSubtle | undefined {
     : undefined;
 }
 
+function lookUpCurves(): WebCryptoCurves | undefined {
+  if (curvesOverride !== null) return curvesOverride;
+  const candidate = (globalThis as { crypto?: { subtle?: Partial<WebCryptoCurves> } }).crypto?.subtle;
+  if (candidate === undefined || candidate === null) return undefined;
+  const needed = ["importKey", "exportKey", "deriveBits", "sign", "verify"] as const;
+  return needed.every((name) => typeof candidate[name] === "function") ? (candidate as WebCryptoCurves) : undefined;
+}
+
+/** `candidate`, once it passes the X25519 and Ed25519 known-answer tests; else `undefined`. */
+async function acceptCurves(candidate: WebCryptoCurves): Promise<WebCryptoCurves | undefined> {
+  let passed = false;
+  try {
+    passed = await curvesSelfTest(candidate);
+  } catch {
+    passed = false; // a browser without the curves throws NotSupportedError
+  }
+  curvesVerdict = passed ? "webcrypto" : "noble";
+  return passed ? candidate : undefined;
+}
+
 // NIST SP 800-38D test case 16 (AES-256, 96-bit IV, AAD): a known answer the runtime must
 // reproduce before the SDK trusts its AES-GCM. X25519, Ed25519 and HMAC-SHA-256 are checked by
 // the same lookup through RFC 7748 §6.1, RFC 8032 §7.1 test 1 and RFC 4231 test case 2.
@@ -201,11 +271,35 @@ const KAT = {
   hmac: "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843",
   edSignature:
     "e5564300c360ac729086e2cc806e828a84877f1eb8e5d974d873e065224901555fb8821590a33bacc61e39701cf9b46bd25bf5f0595bbe24655141438e7a100b",
+  // For WebCrypto, which takes keys in PKCS #8 and returns public keys only through JWK: the
+  // public keys of aliceSecret (RFC 7748 §6.1) and edSecret (RFC 8032 §7.1 test 1), and the
+  // test signature with S + L in place of S, which strict verification refuses (malleability).
+  alicePublic: "8520f0098930a754748b7ddcb43ef75a0dbf3a0d26381af4eba4a98eaa9b4e6a",
+  edPublic: "d75a980182b10ab7d54bfed3c964073a0ee172f3daa62325af021a68f707511a",
+  edMalleated:
+    "e5564300c360ac729086e2cc806e828a84877f1eb8e5d974d873e065224901554c8c7872aa064e049dbb3013fbf29380d25bf5f0595bbe24655141438e7a101b",
 } as const;
 
+const hexBytes = (hex: string): Uint8Array => Uint8Array.from(hex.match(/../g)!, (pair) => Number.parseInt(pair, 16));
+const sameBytes = (a: Uint8Array, b: Uint8Array): boolean => a.length === b.length && a.every((byte, i) => byte === b[i]);
+
+async function curvesSelfTest(candidate: WebCryptoCurves): Promise<boolean> {
+  const alice = await webX25519PrivateKey(candidate, hexBytes(KAT.aliceSecret));
+  if (!sameBytes(await webRawPublicKey(candidate, alice), hexBytes(KAT.alicePublic))) return false;
+  const shared = await candidate.deriveBits({ name: "X25519", public: await webX25519PublicKey(candidate, hexBytes(KAT.bobPublic)) }, alice, 256);
+  if (!sameBytes(new Uint8Array(shared), hexBytes(KAT.shared))) return false;
+  const signature = await candidate.sign(WEB_ED25519, await webEd25519PrivateKey(candidate, hexBytes(KAT.edSecret)), new Uint8Array(0));
+  if (!sameBytes(new Uint8Array(signature), hexBytes(KAT.edSignature))) return false;
+  const publicKey = await webEd25519PublicKey(candidate, hexBytes(KAT.edPublic));
+  return (
+    (await candidate.verify(WEB_ED25519, publicKey, hexBytes(KAT.edSignature), new Uint8Array(0))) &&
+    !(await candidate.verify(WEB_ED25519, publicKey, hexBytes(KAT.edMalleated), new Uint8Array(0)))
+  );
+}
+
 function selfTest(candidate: NodeCrypto): boolean {
-  const bytes = (hex: string): Uint8Array => Uint8Array.from(hex.match(/../g)!, (pair) => Number.parseInt(pair, 16));
-  const same = (a: Uint8Array, b: Uint8Array): boolean => a.length === b.length && a.every((byte, i) => byte === b[i]);
+  const bytes = hexBytes;
+  const same = sameBytes;
   const cipher = candidate.createCipheriv("aes-256-gcm", bytes(KAT.key), bytes(KAT.iv), { authTagLength: 16 });
   cipher.setAAD(bytes(KAT.aad));
   const body = cipher.update(bytes(KAT.plaintext));
@@ -262,6 +356,63 @@ export function nodeRawPublicKey(node: NodeCrypto, key: NodeKeyObject): Uint8Arr
   // the secret as a string nobody can wipe.
   const raw = base64urlDecode(node.createPublicKey(key).export({ format: "jwk" }).x ?? "");
   if (raw === undefined || raw.length !== 32) throw new Error("node:crypto returned a malformed public key");
+  return raw;
+}
+
+/** @internal WebCrypto's algorithm objects. */
+export const WEB_X25519: WebCurve = Object.freeze({ name: "X25519" });
+/** @internal */
+export const WEB_ED25519: WebCurve = Object.freeze({ name: "Ed25519" });
+
+// WebCrypto imports raw private keys only as PKCS #8 (RFC 8410): a fixed 16-byte header (the
+// version, the algorithm's OID 1.3.101.110 or .112, an OCTET STRING) and the 32 bytes.
+const PKCS8_X25519 = hexBytes("302e020100300506032b656e04220420");
+const PKCS8_ED25519 = hexBytes("302e020100300506032b657004220420");
+
+/** A private key imported through its PKCS #8 encoding, which is wiped afterwards. */
+async function webPrivateKey(curves: WebCryptoCurves, header: Uint8Array, algorithm: WebCurve, secretKey: Uint8Array, extractable: boolean, usage: string): Promise<unknown> {
+  if (secretKey.length !== 32) throw new RangeError(`secret key expected 32 bytes, got ${secretKey.length}`);
+  const der = new Uint8Array(48);
+  der.set(header);
+  der.set(secretKey, 16);
+  try {
+    return await curves.importKey("pkcs8", der, algorithm, extractable, [usage]);
+  } finally {
+    der.fill(0);
+  }
+}
+
+/**
+ * @internal A WebCrypto X25519 private key from 32 raw bytes, extractable: WebCrypto gives a
+ * private key's public key only through its JWK export ({@link webRawPublicKey}).
+ */
+export function webX25519PrivateKey(curves: WebCryptoCurves, secretKey: Uint8Array): Promise<unknown> {
+  return webPrivateKey(curves, PKCS8_X25519, WEB_X25519, secretKey, true, "deriveBits");
+}
+
+/** @internal A WebCrypto X25519 public key from its 32-byte u-coordinate. */
+export function webX25519PublicKey(curves: WebCryptoCurves, key: Uint8Array): Promise<unknown> {
+  return curves.importKey("raw", key, WEB_X25519, true, []);
+}
+
+/** @internal A WebCrypto Ed25519 signing key from its 32-byte seed, not extractable. */
+export function webEd25519PrivateKey(curves: WebCryptoCurves, seed: Uint8Array): Promise<unknown> {
+  return webPrivateKey(curves, PKCS8_ED25519, WEB_ED25519, seed, false, "sign");
+}
+
+/** @internal A WebCrypto Ed25519 verification key from its 32-byte encoding. */
+export function webEd25519PublicKey(curves: WebCryptoCurves, key: Uint8Array): Promise<unknown> {
+  return curves.importKey("raw", key, WEB_ED25519, false, ["verify"]);
+}
+
+/**
+ * @internal The raw public key of a WebCrypto X25519 private key, from its JWK export. That
+ * export also holds `d`, the secret as a base64url string nobody can wipe; only ephemeral keys
+ * pass through here.
+ */
+export async function webRawPublicKey(curves: WebCryptoCurves, privateKey: unknown): Promise<Uint8Array> {
+  const raw = base64urlDecode((await curves.exportKey("jwk", privateKey)).x ?? "");
+  if (raw === undefined || raw.length !== 32) throw new Error("WebCrypto returned a malformed public key");
   return raw;
 }
 

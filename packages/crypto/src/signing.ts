@@ -12,7 +12,17 @@
  */
 import { ed25519 } from "@noble/curves/ed25519.js";
 import { randomBytes } from "./bytes";
-import { nativeNodeCrypto, nodeEd25519PrivateKey, nodeEd25519PublicKey, nodeRawPublicKey, type NodeKeyObject } from "./native";
+import {
+  WEB_ED25519,
+  nativeCurves,
+  nativeNodeCrypto,
+  nodeEd25519PrivateKey,
+  nodeEd25519PublicKey,
+  nodeRawPublicKey,
+  webEd25519PrivateKey,
+  webEd25519PublicKey,
+  type NodeKeyObject,
+} from "./native";
 
 /** Ed25519 secret key (seed) size. */
 export const SIGNING_SECRET_KEY_BYTES = 32;
@@ -38,9 +48,13 @@ export function signingPublicKey(secretKey: Uint8Array): Uint8Array {
  */
 const nativeSigningKeys = new WeakMap<Uint8Array, NodeKeyObject>();
 
-/** Drops the native key object cached for `secretKey` (called when an identity is destroyed). */
+/** WebCrypto signing keys (not extractable), as {@link nativeSigningKeys}; a failed import is not kept. */
+const webSigningKeys = new WeakMap<Uint8Array, Promise<unknown>>();
+
+/** Drops the native key objects cached for `secretKey` (called when an identity is destroyed). */
 export function forgetSigningKey(secretKey: Uint8Array): void {
   nativeSigningKeys.delete(secretKey);
+  webSigningKeys.delete(secretKey);
 }
 
 /** Signs `message` (RFC 8032 §5.1.6; deterministic). */
@@ -54,6 +68,49 @@ export function sign(secretKey: Uint8Array, message: Uint8Array): Uint8Array {
   }
   const signature = node.sign(null, message, key);
   return new Uint8Array(signature.buffer, signature.byteOffset, signature.byteLength);
+}
+
+/**
+ * {@link sign} on WebCrypto's Ed25519 where `node:crypto` is absent and WebCrypto passed its
+ * self-test; the synchronous call otherwise (also when WebCrypto refuses). The same bytes either
+ * way (RFC 8032 signatures are deterministic).
+ */
+export async function signAsync(secretKey: Uint8Array, message: Uint8Array): Promise<Uint8Array> {
+  const curves = await nativeCurves();
+  if (curves === undefined) return sign(secretKey, message);
+  let key = webSigningKeys.get(secretKey);
+  if (key === undefined) {
+    key = webEd25519PrivateKey(curves, secretKey);
+    webSigningKeys.set(secretKey, key);
+    key.catch(() => webSigningKeys.delete(secretKey));
+  }
+  try {
+    return new Uint8Array(await curves.sign(WEB_ED25519, await key, message));
+  } catch {
+    return sign(secretKey, message); // WebCrypto refused a key noble signs with: noble's signature
+  }
+}
+
+/**
+ * {@link verify} on WebCrypto's Ed25519 where `node:crypto` is absent and WebCrypto passed its
+ * self-test, with the native path's rule: a strict key first, and noble decides a WebCrypto "no".
+ * Never rejects.
+ */
+export async function verifyAsync(signature: Uint8Array, message: Uint8Array, publicKey: Uint8Array): Promise<boolean> {
+  const curves = await nativeCurves();
+  if (curves === undefined) return verify(signature, message, publicKey);
+  if (!(signature instanceof Uint8Array) || !(publicKey instanceof Uint8Array) || !(message instanceof Uint8Array)) return false;
+  if (signature.length !== SIGNATURE_BYTES || !isStrictPublicKey(publicKey)) return false;
+  try {
+    if (await curves.verify(WEB_ED25519, await webEd25519PublicKey(curves, publicKey), signature, message)) return true;
+  } catch {
+    // A key WebCrypto cannot decode: noble's verdict below.
+  }
+  try {
+    return ed25519.verify(signature, message, publicKey, { zip215: false });
+  } catch {
+    return false;
+  }
 }
 
 /**
