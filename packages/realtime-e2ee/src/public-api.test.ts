@@ -74,10 +74,13 @@ describe("the public API of @domvia/realtime-e2ee", () => {
         "saveReplayGuard",
         "saveTrustStore",
         "shareRoomKey",
+        "shareRoomKeyAsync",
         "shareRoomKeyWithTrust",
+        "shareRoomKeyWithTrustAsync",
         "unlockRecoveryKey",
         "userFingerprint",
         "verifyDeviceBundle",
+        "verifyDeviceBundleAsync",
       ].sort(),
     );
   });

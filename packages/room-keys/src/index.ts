@@ -15,6 +15,7 @@ export {
 } from "./keyring";
 export {
   shareRoomKey,
+  shareRoomKeyAsync,
   acceptRoomKeyShare,
   type AcceptRoomKeyShareOptions,
   type AcceptedRoomKeyShare,
@@ -53,6 +54,7 @@ export {
   TrustStore,
   IdentityChangedError,
   shareRoomKeyWithTrust,
+  shareRoomKeyWithTrustAsync,
   acceptRoomKeyShareWithTrust,
   saveTrustStore,
   loadTrustStore,
@@ -69,6 +71,7 @@ export {
   DeviceIdentity,
   createDeviceIdentity,
   verifyDeviceBundle,
+  verifyDeviceBundleAsync,
   deviceFingerprint,
   userFingerprint,
   safetyNumber,

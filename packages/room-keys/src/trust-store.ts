@@ -24,13 +24,17 @@ import {
   base64urlDecode,
   deviceKeysFingerprint,
   verifyDeviceBundle,
+  verifyDeviceBundleAsync,
   type SenderBundleResolver,
   type VerifiedDeviceBundle,
 } from "@domvia/e2ee-crypto";
 import type { KeyStore } from "./key-store";
+import { RoomKeyring } from "./keyring";
 import {
   acceptRoomKeyShare,
+  allInOrder,
   shareRoomKey,
+  shareRoomKeyAsync,
   type AcceptRoomKeyShareOptions,
   type AcceptedRoomKeyShare,
   type ShareRoomKeyOptions,
@@ -546,6 +550,46 @@ export function shareRoomKeyWithTrust(options: ShareRoomKeyWithTrustOptions): Tr
     from: options.from,
     to: plan.accepted.map(({ bundle }) => bundle),
   });
+  trustInternals.commit(trustStore, plan);
+  return { shares, refused };
+}
+
+/**
+ * {@link shareRoomKeyWithTrust}, asynchronous: the shares are made as {@link shareRoomKeyAsync}
+ * makes them, on WebCrypto's curves in browsers. The store is read, changed identities reported
+ * and new devices pinned in one synchronous step once the shares exist, so the result is what
+ * `shareRoomKeyWithTrust` would give at that moment. Should the store change for one of the
+ * recipients while the shares are being made, the call does the whole share again synchronously.
+ *
+ * @example
+ * ```ts
+ * const { shares, refused } = await shareRoomKeyWithTrustAsync({ keyring, from: myDevice, to: bundles, trustStore });
+ * ```
+ * @throws as {@link shareRoomKeyWithTrust}, as a rejection.
+ */
+export async function shareRoomKeyWithTrustAsync(options: ShareRoomKeyWithTrustOptions): Promise<TrustedRoomKeyShares> {
+  const trustStore = checkTrustStore(options.trustStore);
+  if (!Array.isArray(options.to)) throw new TypeError('"to" expected an array of device bundles');
+  // What the call was asked at its start: the recipients, and the version then current.
+  const keyring: unknown = options.keyring;
+  const keyVersion = options.keyVersion ?? (keyring instanceof RoomKeyring ? (keyring.currentVersion ?? undefined) : undefined);
+  const asked: ShareRoomKeyWithTrustOptions = { ...options, keyVersion, to: [...options.to] };
+  const verified = await allInOrder(asked.to.map((bundle: unknown) => verifyDeviceBundleAsync(bundle)));
+  const before = trustInternals.plan(trustStore, verified);
+  // Changed identities are reported before sharing, as the synchronous call does (once each).
+  const refuse = (plan: Plan): RefusedRecipient[] =>
+    plan.changed.map(({ presented, pinned }) => {
+      const error = trustInternals.refuse(trustStore, presented, pinned);
+      return Object.freeze({ userId: error.userId, deviceId: error.deviceId, error });
+    });
+  refuse(before);
+  const shares = await shareRoomKeyAsync({ ...asked, to: before.accepted.map(({ bundle }) => bundle) });
+  // From here to the return, nothing waits: the store cannot change under this step.
+  const plan = trustInternals.plan(trustStore, verified);
+  if (plan.accepted.length !== before.accepted.length || plan.accepted.some((entry, index) => entry !== before.accepted[index])) {
+    return shareRoomKeyWithTrust(asked);
+  }
+  const refused = refuse(plan);
   trustInternals.commit(trustStore, plan);
   return { shares, refused };
 }
