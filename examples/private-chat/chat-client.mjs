@@ -14,7 +14,7 @@ import {
   createKeyBackup,
   restoreKeyBackup,
   revokeDeviceEverywhere,
-  shareRoomKey,
+  shareRoomKeyAsync,
 } from "@domvia/realtime-e2ee";
 import { safeParseJson } from "@domvia/e2ee-envelope";
 import { MAX_MESSAGE_BYTES, channelOf } from "./protocol.mjs";
@@ -205,7 +205,7 @@ export class ChatClient {
     const { bundles } = await this.request("roomDevices", { roomId });
     const others = bundles.filter((bundle) => !(bundle.userId === this.userId && bundle.deviceId === this.deviceId));
     if (others.length === 0) return 0;
-    const shares = shareRoomKey({ keyring: this.keyring(roomId), from: this.device, to: others });
+    const shares = await shareRoomKeyAsync({ keyring: this.keyring(roomId), from: this.device, to: others });
     await this.request("postShares", { shares });
     return shares.length;
   }

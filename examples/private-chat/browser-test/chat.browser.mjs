@@ -4,7 +4,8 @@
 // It starts web-server.mjs on a free port with a SQLite file, drives Debian's Chromium
 // (/usr/bin/chromium, never a downloaded browser) with playwright-core, and tells the story:
 // Alice and Bob exchange messages in room-42 with Carol reading; Alice removes Carol (the key
-// rotates) and Carol cannot read what follows; Bob's history survives a reload (keys in
+// rotates) and Carol cannot read what follows; key shares are made on Chromium's WebCrypto X25519
+// and Ed25519 (shareRoomKeyAsync); Bob's history survives a reload (keys in
 // IndexedDB); Bob's new device shows "unable to decrypt: UNKNOWN_KEY" until he restores his keys
 // from his recovery code; the database holds no message body. Screenshots go to ../artifacts/.
 import { Buffer } from "node:buffer";
@@ -104,6 +105,9 @@ async function member(page, action, userId) {
   await page.getByTestId("member-input").fill(userId);
   await page.getByTestId(`${action}-member`).click();
   await waitForTestId(page, "status", `${action === "add" ? "added" : "removed"} ${userId}`);
+  // Chromium has X25519 and Ed25519 in WebCrypto: the shares must have been made there, after the
+  // SDK's self-test, and not on noble.
+  if (action === "add" && !(await statusOf(page)).includes("(curves: webcrypto)")) throw new Error(`key shares not made on WebCrypto: ${await statusOf(page)}`);
 }
 
 async function main() {

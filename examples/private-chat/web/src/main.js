@@ -5,6 +5,7 @@ import "./style.css";
 import {
   createDeviceIdentity,
   createRecoveryKey,
+  getNativeCrypto,
   loadDeviceIdentity,
   loadKeyrings,
   recoveryKeyFromCode,
@@ -267,7 +268,8 @@ $("member-form").addEventListener("submit", (event) => {
       client.keyring(room.id).readmitMember({ userId });
       const shared = await client.shareKey(room.id);
       await persist();
-      status(`added ${userId}; key version ${client.keyring(room.id).currentVersion} shared with ${shared} devices`);
+      // Which code signed and sealed the shares: "webcrypto" in a browser with X25519 and Ed25519.
+      status(`added ${userId}; key version ${client.keyring(room.id).currentVersion} shared with ${shared} devices (curves: ${getNativeCrypto().asyncCurves})`);
     }
     await showMembers();
     showKeyVersion();
