@@ -6,7 +6,8 @@
 //      and XAES-256-GCM alone (the pure-JS path's floor), a WebCrypto envelope and jose; ratios
 //      against raw node:crypto from the same rounds;
 //   2. the key lifecycle (bench/share-keys.mjs): sharing with 10 to 1,000 devices, accepting,
-//      backup and restore of 10,000 key versions, the passphrase KDF; both paths;
+//      backup and restore of 10,000 key versions, the passphrase KDF; both paths; and sharing in
+//      Chromium (bench/browser.mjs), `shareRoomKeyAsync` on WebCrypto beside `shareRoomKey` on noble;
 //   3. peak memory (bench/memory.mjs): 100 MiB of chat as 1 KiB messages, a fresh process each;
 //   4. bundle sizes and cold import (bench/size.mjs), full runs only.
 //
@@ -22,6 +23,7 @@ import { KiB, MiB, RESULTS_DIR, formatBytes, formatMs, formatRatio, isShortRun, 
 import { IMPLEMENTATIONS, OPERATIONS, compareTasks, measureMessages, roundRatios } from "./messages.mjs";
 import { measureMemory } from "./memory.mjs";
 import { keyLifecycleTable, measureKeyLifecycle } from "./share-keys.mjs";
+import { browserTable, measureBrowser } from "./browser.mjs";
 import { measureSize, sizeBudgetRows, sizeReport, sizeTables, writeSizeReport } from "./size.mjs";
 
 const short = isShortRun();
@@ -34,6 +36,8 @@ const loadAtStart = os.loadavg()[0];
 log(`bench: ${short ? "short" : "full"} run; native switch: ${native.available ? native.source : "none in this build"}`);
 const messages = await measureMessages({ api, native, short, log });
 const keyLifecycle = await measureKeyLifecycle({ api, native, short, log });
+const browserShare = await measureBrowser({ api, short, log });
+if (browserShare.skipped !== undefined) log(`  key sharing in a browser: skipped, ${browserShare.skipped}`);
 const memory = await measureMemory({ short, log });
 const size = short ? undefined : await measureSize({ short });
 
@@ -66,6 +70,11 @@ function shareFloorNote(path, devices, kind) {
   const overFloor = median(pairedRatios(entry[kind], floors));
   return `floor: a raw share ${formatMs(median(floors))}; share ÷ floor ${formatRatio(overFloor)}`;
 }
+/** A browser share's median, `call` "async" or "sync", or `undefined` (skipped, or a short run). */
+function browserShareMs(devices, call, kind) {
+  const entry = browserShare.share?.find((share) => share.devices === devices);
+  return entry === undefined ? undefined : median(entry[`${call}${kind === "cold" ? "Cold" : "Warm"}`]);
+}
 function restoreMs(path) {
   const backup = lifecyclePath(path).backup;
   return backup.versions < 10_000 ? undefined : Math.max(median(backup.restoreOneChunk), median(backup.restoreAppended));
@@ -76,12 +85,12 @@ function memoryGrowth(path) {
 }
 
 const budgets = [];
-function budget(name, measured, { max, min, format, stretch, spread, note }) {
+function budget(name, measured, { max, min, format, stretch, spread, note, missing = "not measured (short run)" }) {
   const value = typeof measured === "number" && Number.isFinite(measured) ? measured : undefined;
   const pass = value === undefined ? undefined : (max === undefined || value <= max) && (min === undefined || value >= min);
   const limit = max !== undefined ? `≤ ${format(max)}` : `≥ ${format(min)}`;
   const ranged = value === undefined ? undefined : spread === undefined ? format(value) : `${format(value)} (rounds ${format(spread[0])}–${format(spread[1])})`;
-  const shown = ranged === undefined ? "not measured (short run)" : note === undefined ? ranged : `${ranged}; ${note}`;
+  const shown = ranged === undefined ? missing : note === undefined ? ranged : `${ranged}; ${note}`;
   budgets.push({
     name,
     measured: value,
@@ -133,6 +142,13 @@ for (const kind of ["cold", "warm"]) {
     format: formatMs,
     note: shareFloorNote("pure-js", 1000, kind),
   });
+  const noble = browserShareMs(1000, "sync", kind);
+  budget(`share one key version with 1,000 devices, in Chromium with \`shareRoomKeyAsync\` (WebCrypto curves), ${kind}`, browserShareMs(1000, "async", kind), {
+    max: 1500,
+    format: formatMs,
+    note: noble === undefined ? undefined : `\`shareRoomKey\` (noble) in the same page ${formatMs(noble)}`,
+    missing: browserShare.skipped === undefined ? undefined : `not measured: ${browserShare.skipped}`,
+  });
   budget(`share one key version with 1,000 devices, Node (native), ${kind}`, shareMs("native", 1000, kind), {
     max: 300,
     format: formatMs,
@@ -177,6 +193,7 @@ const results = {
   nativeCrypto: { available: native.available, source: native.source, paths },
   messages,
   keyLifecycle,
+  browser: browserShare,
   memory,
   size,
   headline,
@@ -286,6 +303,10 @@ ${messageTables}
 ## Key lifecycle
 
 ${keyLifecycleTable(keyLifecycle)}
+
+## Key sharing in a browser
+
+${browserShare.skipped === undefined ? `${browserShare.browser}, headless, on a localhost page with an esbuild browser bundle of the façade; bundles made in Node and handed over as JSON. \`asyncCurves\`: \`${browserShare.native.asyncCurves}\`.\n\n${browserTable(browserShare)}` : `Skipped: ${browserShare.skipped}.`}
 
 ## Peak memory: ${formatBytes(memory.totalBytes)} of chat as ${memory.messageBytes} B messages, encrypt + decrypt, one at a time
 
