@@ -175,15 +175,13 @@ export function nativeSubtle(): WebCryptoSubtle | undefined {
  * known-answer self-test (run once, by the first call). Then callers use the synchronous path.
  */
 export function nativeCurves(): Promise<WebCryptoCurves | undefined> {
-  if (nativeMode() === "off" || nativeNodeCrypto() !== undefined) return NO_CURVES;
+  if (nativeMode() === "off" || nativeNodeCrypto() !== undefined) return Promise.resolve(undefined);
   if (curves === null) {
     const candidate = lookUpCurves();
     curves = candidate === undefined ? undefined : acceptCurves(candidate);
   }
-  return curves ?? NO_CURVES;
+  return curves ?? Promise.resolve(undefined);
 }
-
-const NO_CURVES: Promise<undefined> = Promise.resolve(undefined);
 
 /**
  * @internal For tests: replace what the runtime offers (`undefined` simulates a runtime without
@@ -271,9 +269,14 @@ const KAT = {
   hmac: "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843",
   edSignature:
     "e5564300c360ac729086e2cc806e828a84877f1eb8e5d974d873e065224901555fb8821590a33bacc61e39701cf9b46bd25bf5f0595bbe24655141438e7a100b",
-  // For WebCrypto, which takes keys in PKCS #8 and returns public keys only through JWK: the
-  // public keys of aliceSecret (RFC 7748 §6.1) and edSecret (RFC 8032 §7.1 test 1), and the
-  // test signature with S + L in place of S, which strict verification refuses (malleability).
+} as const;
+
+// WebCrypto's curves get the X25519 and Ed25519 answers above, and these: the public keys of
+// aliceSecret (RFC 7748 §6.1) and edSecret (RFC 8032 §7.1 test 1), since WebCrypto returns public
+// keys only through JWK, and the test signature with S + L in place of S, which strict
+// verification refuses (malleability). Apart from KAT, so that bundles without the asynchronous
+// key-sharing calls leave them out.
+const CURVES_KAT = {
   alicePublic: "8520f0098930a754748b7ddcb43ef75a0dbf3a0d26381af4eba4a98eaa9b4e6a",
   edPublic: "d75a980182b10ab7d54bfed3c964073a0ee172f3daa62325af021a68f707511a",
   edMalleated:
@@ -285,15 +288,15 @@ const sameBytes = (a: Uint8Array, b: Uint8Array): boolean => a.length === b.leng
 
 async function curvesSelfTest(candidate: WebCryptoCurves): Promise<boolean> {
   const alice = await webX25519PrivateKey(candidate, hexBytes(KAT.aliceSecret));
-  if (!sameBytes(await webRawPublicKey(candidate, alice), hexBytes(KAT.alicePublic))) return false;
+  if (!sameBytes(await webRawPublicKey(candidate, alice), hexBytes(CURVES_KAT.alicePublic))) return false;
   const shared = await candidate.deriveBits({ name: "X25519", public: await webX25519PublicKey(candidate, hexBytes(KAT.bobPublic)) }, alice, 256);
   if (!sameBytes(new Uint8Array(shared), hexBytes(KAT.shared))) return false;
   const signature = await candidate.sign(WEB_ED25519, await webEd25519PrivateKey(candidate, hexBytes(KAT.edSecret)), new Uint8Array(0));
   if (!sameBytes(new Uint8Array(signature), hexBytes(KAT.edSignature))) return false;
-  const publicKey = await webEd25519PublicKey(candidate, hexBytes(KAT.edPublic));
+  const publicKey = await webEd25519PublicKey(candidate, hexBytes(CURVES_KAT.edPublic));
   return (
     (await candidate.verify(WEB_ED25519, publicKey, hexBytes(KAT.edSignature), new Uint8Array(0))) &&
-    !(await candidate.verify(WEB_ED25519, publicKey, hexBytes(KAT.edMalleated), new Uint8Array(0)))
+    !(await candidate.verify(WEB_ED25519, publicKey, hexBytes(CURVES_KAT.edMalleated), new Uint8Array(0)))
   );
 }
 
@@ -359,21 +362,23 @@ export function nodeRawPublicKey(node: NodeCrypto, key: NodeKeyObject): Uint8Arr
   return raw;
 }
 
+// Literals only at the top level here (no calls), so that bundles without the asynchronous
+// key-sharing calls drop all of this.
 /** @internal WebCrypto's algorithm objects. */
-export const WEB_X25519: WebCurve = Object.freeze({ name: "X25519" });
+export const WEB_X25519: WebCurve = { name: "X25519" };
 /** @internal */
-export const WEB_ED25519: WebCurve = Object.freeze({ name: "Ed25519" });
+export const WEB_ED25519: WebCurve = { name: "Ed25519" };
 
 // WebCrypto imports raw private keys only as PKCS #8 (RFC 8410): a fixed 16-byte header (the
 // version, the algorithm's OID 1.3.101.110 or .112, an OCTET STRING) and the 32 bytes.
-const PKCS8_X25519 = hexBytes("302e020100300506032b656e04220420");
-const PKCS8_ED25519 = hexBytes("302e020100300506032b657004220420");
+const PKCS8_X25519 = "302e020100300506032b656e04220420";
+const PKCS8_ED25519 = "302e020100300506032b657004220420";
 
 /** A private key imported through its PKCS #8 encoding, which is wiped afterwards. */
-async function webPrivateKey(curves: WebCryptoCurves, header: Uint8Array, algorithm: WebCurve, secretKey: Uint8Array, extractable: boolean, usage: string): Promise<unknown> {
+async function webPrivateKey(curves: WebCryptoCurves, header: string, algorithm: WebCurve, secretKey: Uint8Array, extractable: boolean, usage: string): Promise<unknown> {
   if (secretKey.length !== 32) throw new RangeError(`secret key expected 32 bytes, got ${secretKey.length}`);
   const der = new Uint8Array(48);
-  der.set(header);
+  der.set(hexBytes(header));
   der.set(secretKey, 16);
   try {
     return await curves.importKey("pkcs8", der, algorithm, extractable, [usage]);
