@@ -75,8 +75,8 @@ export interface OpenedRoomKeyShare {
  * @throws TypeError for invalid ids, version, key or sender.
  */
 export function sealRoomKeyShare(options: SealRoomKeyShareOptions): RoomKeyShareV1 {
-  const sender = checkShareOptions(options);
-  const share = prepareShare(options, sender, verifyDeviceBundle(options.to));
+  const input = checkShareOptions(options);
+  const share = prepareShare(input, verifyDeviceBundle(input.to));
   let sealed: HpkeSealed;
   try {
     sealed = hpkeSeal(share.hpke);
@@ -85,7 +85,7 @@ export function sealRoomKeyShare(options: SealRoomKeyShareOptions): RoomKeyShare
   } finally {
     share.hpke.plaintext.fill(0);
   }
-  return completeShare(share, sealed, sign(sender.signingSecretKey, keyShareSignatureInput(share.hpke.info, sealed.enc, sealed.ciphertext)));
+  return completeShare(share, sealed, sign(input.sender.signingSecretKey, keyShareSignatureInput(share.hpke.info, sealed.enc, sealed.ciphertext)));
 }
 
 /**
@@ -99,10 +99,11 @@ export function sealRoomKeyShare(options: SealRoomKeyShareOptions): RoomKeyShare
  * const share = await sealRoomKeyShareAsync({ roomId, keyId, keyVersion: 2, key, shareable: false, from: myDevice, to: bobPhoneBundle });
  * ```
  * @throws E2eeError / TypeError as {@link sealRoomKeyShare} (as a rejection), and `INVALID_KEY`
- *   when `from` is destroyed before the share is signed.
+ *   when `from` is destroyed before the share is returned.
  */
 export async function sealRoomKeyShareAsync(options: SealRoomKeyShareOptions): Promise<RoomKeyShareV1> {
-  const share = prepareShare(options, checkShareOptions(options), await verifyDeviceBundleAsync(options.to));
+  const input = checkShareOptions(options);
+  const share = prepareShare(input, await verifyDeviceBundleAsync(input.to));
   let sealed: HpkeSealed;
   try {
     sealed = await hpkeSealAsync(share.hpke);
@@ -111,18 +112,25 @@ export async function sealRoomKeyShareAsync(options: SealRoomKeyShareOptions): P
   } finally {
     share.hpke.plaintext.fill(0);
   }
-  // Looked up again after the awaits: a device destroyed meanwhile must not sign.
-  const sender = identitySecrets(options.from, "from");
-  return completeShare(share, sealed, await signAsync(sender.signingSecretKey, keyShareSignatureInput(share.hpke.info, sealed.enc, sealed.ciphertext)));
+  // The device is looked up again around the signature: one destroyed while this call waited
+  // neither signs nor gets a share back (its seed may already be zero).
+  const signature = await signAsync(identitySecrets(input.from, "from").signingSecretKey, keyShareSignatureInput(share.hpke.info, sealed.enc, sealed.ciphertext));
+  identitySecrets(input.from, "from");
+  return completeShare(share, sealed, signature);
 }
 
-/** Checks the options other than the recipient bundle; returns the sender's keys. */
-function checkShareOptions(options: SealRoomKeyShareOptions): ReturnType<typeof identitySecrets> {
-  assertId(options.roomId, "roomId");
-  assertId(options.keyId, "keyId");
-  assertKeyVersion(options.keyVersion);
-  if (typeof options.shareable !== "boolean") throw new TypeError(`"shareable" expected a boolean, got ${typeof options.shareable}`);
-  return identitySecrets(options.from, "from");
+/** The options, read once and checked (but the recipient bundle), with the sender's keys. */
+interface ShareInput extends SealRoomKeyShareOptions {
+  readonly sender: ReturnType<typeof identitySecrets>;
+}
+
+function checkShareOptions(options: SealRoomKeyShareOptions): ShareInput {
+  const { roomId, keyId, keyVersion, key, shareable, from, to } = options;
+  assertId(roomId, "roomId");
+  assertId(keyId, "keyId");
+  assertKeyVersion(keyVersion);
+  if (typeof shareable !== "boolean") throw new TypeError(`"shareable" expected a boolean, got ${typeof shareable}`);
+  return { roomId, keyId, keyVersion, key, shareable, from, to, sender: identitySecrets(from, "from") };
 }
 
 interface PreparedShare {
@@ -132,28 +140,27 @@ interface PreparedShare {
 }
 
 /** The context, `info` and plaintext of one share (SPEC.md §10). */
-function prepareShare(options: SealRoomKeyShareOptions, sender: ReturnType<typeof identitySecrets>, recipient: VerifiedDeviceBundle): PreparedShare {
-  const { roomId, keyId, keyVersion, from } = options;
+function prepareShare(input: ShareInput, recipient: VerifiedDeviceBundle): PreparedShare {
   // Object literals, not spreads: on V8 11 (Node 20) an object built by spreading and then adding
   // members outlives young-generation collections, and sharing builds two per device.
   const context: KeyShareContext = {
     kem: HPKE_SUITE.kem,
     kdf: HPKE_SUITE.kdf,
     aead: HPKE_SUITE.aead,
-    roomId,
-    keyId,
-    keyVersion,
-    senderUserId: from.userId,
-    senderDeviceId: from.deviceId,
+    roomId: input.roomId,
+    keyId: input.keyId,
+    keyVersion: input.keyVersion,
+    senderUserId: input.from.userId,
+    senderDeviceId: input.from.deviceId,
     recipientUserId: recipient.bundle.userId,
     recipientDeviceId: recipient.bundle.deviceId,
   };
-  const info = keyShareInfo(context, sender.signingPublicKey, recipient.agreementKey);
+  const info = keyShareInfo(context, input.sender.signingPublicKey, recipient.agreementKey);
   const plaintext = new Uint8Array(KEY_SHARE_PLAINTEXT_BYTES);
-  const keyBytes = exportRoomKeyBytes(options.key);
+  const keyBytes = exportRoomKeyBytes(input.key);
   plaintext.set(keyBytes);
   keyBytes.fill(0);
-  plaintext[32] = options.shareable ? FLAG_SHAREABLE : 0;
+  plaintext[32] = input.shareable ? FLAG_SHAREABLE : 0;
   return { context, hpke: { recipientPublicKey: recipient.agreementKey, info, aad: EMPTY_AAD, plaintext } };
 }
 

@@ -12,7 +12,10 @@
  * | base64url of long texts (bytes.ts) | `Buffer` (`node:buffer`) | Node, Bun, Deno | JS |
  *
  * Every native path produces the same bytes as noble (tests cross-check each one on random
- * inputs and on the vectors), and `setNativeCrypto("off")` forces noble everywhere.
+ * inputs and on the vectors), and `setNativeCrypto("off")` forces noble everywhere. The WebCrypto
+ * curves are cross-checked on Node's WebCrypto (OpenSSL) and run for real in Chromium (the
+ * private-chat browser test and `pnpm bench`); in other browsers their known-answer self-test,
+ * and handing them only canonical input, are what guards them.
  *
  * `node:crypto` is never imported statically: bundles for browsers and React Native contain no
  * reference to it. It is looked up at run time through `process.getBuiltinModule` (Node 20.16+,
@@ -102,7 +105,6 @@ export interface WebCryptoSubtle {
 /** @internal The WebCrypto subset used for X25519 and Ed25519 (algorithm objects as WebCrypto names them). */
 export interface WebCryptoCurves {
   importKey(format: "pkcs8" | "raw", key: Uint8Array, algorithm: WebCurve, extractable: boolean, usages: string[]): Promise<unknown>;
-  exportKey(format: "jwk", key: unknown): Promise<{ x?: string }>;
   deriveBits(algorithm: { name: "X25519"; public: unknown }, key: unknown, length: 256): Promise<ArrayBuffer>;
   sign(algorithm: WebCurve, key: unknown, data: Uint8Array): Promise<ArrayBuffer>;
   verify(algorithm: WebCurve, key: unknown, signature: Uint8Array, data: Uint8Array): Promise<boolean>;
@@ -171,17 +173,27 @@ export function nativeSubtle(): WebCryptoSubtle | undefined {
 /**
  * @internal WebCrypto's X25519 and Ed25519 for the asynchronous key-sharing calls, where
  * `node:crypto` is absent (browsers): resolves to `undefined` when `node:crypto` is there (its
- * synchronous calls are faster), in mode `"off"`, or when WebCrypto lacks the curves or fails its
- * known-answer self-test (run once, by the first call). Then callers use the synchronous path.
+ * synchronous calls are faster), in mode `"off"` (also when it was set while the self-test ran),
+ * or when WebCrypto lacks the curves or fails its known-answer self-test. The self-test runs once,
+ * for the first call, and its verdict is kept for the life of the page or process; a self-test
+ * that does not settle within {@link CURVES_SELF_TEST_MS} counts as failed.
  */
-export function nativeCurves(): Promise<WebCryptoCurves | undefined> {
-  if (nativeMode() === "off" || nativeNodeCrypto() !== undefined) return Promise.resolve(undefined);
+export async function nativeCurves(): Promise<WebCryptoCurves | undefined> {
+  if (!curvesAllowed()) return undefined;
   if (curves === null) {
     const candidate = lookUpCurves();
     curves = candidate === undefined ? undefined : acceptCurves(candidate);
   }
-  return curves ?? Promise.resolve(undefined);
+  const accepted = await curves;
+  return curvesAllowed() ? accepted : undefined;
 }
+
+function curvesAllowed(): boolean {
+  return nativeMode() !== "off" && nativeNodeCrypto() === undefined;
+}
+
+/** How long the curves' self-test may take before the SDK gives up on WebCrypto's curves. */
+export const CURVES_SELF_TEST_MS = 5000;
 
 /**
  * @internal For tests: replace what the runtime offers (`undefined` simulates a runtime without
@@ -232,20 +244,23 @@ function lookUpCurves(): WebCryptoCurves | undefined {
   if (curvesOverride !== null) return curvesOverride;
   const candidate = (globalThis as { crypto?: { subtle?: Partial<WebCryptoCurves> } }).crypto?.subtle;
   if (candidate === undefined || candidate === null) return undefined;
-  const needed = ["importKey", "exportKey", "deriveBits", "sign", "verify"] as const;
+  const needed = ["importKey", "deriveBits", "sign", "verify"] as const;
   return needed.every((name) => typeof candidate[name] === "function") ? (candidate as WebCryptoCurves) : undefined;
 }
 
-/** `candidate`, once it passes the X25519 and Ed25519 known-answer tests; else `undefined`. */
-async function acceptCurves(candidate: WebCryptoCurves): Promise<WebCryptoCurves | undefined> {
-  let passed = false;
-  try {
-    passed = await curvesSelfTest(candidate);
-  } catch {
-    passed = false; // a browser without the curves throws NotSupportedError
-  }
-  curvesVerdict = passed ? "webcrypto" : "noble";
-  return passed ? candidate : undefined;
+/** `candidate`, once it passes the X25519 and Ed25519 known-answer tests in time; else `undefined`. */
+function acceptCurves(candidate: WebCryptoCurves): Promise<WebCryptoCurves | undefined> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const timeout = new Promise<boolean>((resolve) => {
+    timer = setTimeout(() => resolve(false), CURVES_SELF_TEST_MS);
+  });
+  // A browser without the curves rejects (NotSupportedError): that is a failed test too.
+  const passed = Promise.race([curvesSelfTest(candidate).catch(() => false), timeout]).finally(() => clearTimeout(timer));
+  const accepted: Promise<WebCryptoCurves | undefined> = passed.then((ok) => {
+    if (curves === accepted) curvesVerdict = ok ? "webcrypto" : "noble"; // not a replaced candidate's
+    return ok ? candidate : undefined;
+  });
+  return accepted;
 }
 
 // NIST SP 800-38D test case 16 (AES-256, 96-bit IV, AAD): a known answer the runtime must
@@ -272,9 +287,9 @@ const KAT = {
 } as const;
 
 // WebCrypto's curves get the X25519 and Ed25519 answers above, and these: the public keys of
-// aliceSecret (RFC 7748 §6.1) and edSecret (RFC 8032 §7.1 test 1), since WebCrypto returns public
-// keys only through JWK, and the test signature with S + L in place of S, which strict
-// verification refuses (malleability). Apart from KAT, so that bundles without the asynchronous
+// aliceSecret (RFC 7748 §6.1) and edSecret (RFC 8032 §7.1 test 1), the first computed as
+// X25519(aliceSecret, 9) as the SDK computes an ephemeral key's, and the test signature with
+// S + L in place of S, which strict verification refuses (malleability). Apart from KAT, so that bundles without the asynchronous
 // key-sharing calls leave them out.
 const CURVES_KAT = {
   alicePublic: "8520f0098930a754748b7ddcb43ef75a0dbf3a0d26381af4eba4a98eaa9b4e6a",
@@ -288,7 +303,7 @@ const sameBytes = (a: Uint8Array, b: Uint8Array): boolean => a.length === b.leng
 
 async function curvesSelfTest(candidate: WebCryptoCurves): Promise<boolean> {
   const alice = await webX25519PrivateKey(candidate, hexBytes(KAT.aliceSecret));
-  if (!sameBytes(await webRawPublicKey(candidate, alice), hexBytes(CURVES_KAT.alicePublic))) return false;
+  if (!sameBytes(await webX25519PublicKeyOf(candidate, alice), hexBytes(CURVES_KAT.alicePublic))) return false;
   const shared = await candidate.deriveBits({ name: "X25519", public: await webX25519PublicKey(candidate, hexBytes(KAT.bobPublic)) }, alice, 256);
   if (!sameBytes(new Uint8Array(shared), hexBytes(KAT.shared))) return false;
   const signature = await candidate.sign(WEB_ED25519, await webEd25519PrivateKey(candidate, hexBytes(KAT.edSecret)), new Uint8Array(0));
@@ -374,25 +389,24 @@ export const WEB_ED25519: WebCurve = { name: "Ed25519" };
 const PKCS8_X25519 = "302e020100300506032b656e04220420";
 const PKCS8_ED25519 = "302e020100300506032b657004220420";
 
-/** A private key imported through its PKCS #8 encoding, which is wiped afterwards. */
-async function webPrivateKey(curves: WebCryptoCurves, header: string, algorithm: WebCurve, secretKey: Uint8Array, extractable: boolean, usage: string): Promise<unknown> {
+/** A private key imported through its PKCS #8 encoding, which is wiped at once. */
+function webPrivateKey(curves: WebCryptoCurves, header: string, algorithm: WebCurve, secretKey: Uint8Array, extractable: boolean, usage: string): Promise<unknown> {
   if (secretKey.length !== 32) throw new RangeError(`secret key expected 32 bytes, got ${secretKey.length}`);
   const der = new Uint8Array(48);
   der.set(hexBytes(header));
   der.set(secretKey, 16);
+  let imported: Promise<unknown>;
   try {
-    return await curves.importKey("pkcs8", der, algorithm, extractable, [usage]);
+    imported = curves.importKey("pkcs8", der, algorithm, extractable, [usage]); // copies `der` before it returns
   } finally {
     der.fill(0);
   }
+  return imported;
 }
 
-/**
- * @internal A WebCrypto X25519 private key from 32 raw bytes, extractable: WebCrypto gives a
- * private key's public key only through its JWK export ({@link webRawPublicKey}).
- */
+/** @internal A WebCrypto X25519 private key from 32 raw bytes, not extractable. */
 export function webX25519PrivateKey(curves: WebCryptoCurves, secretKey: Uint8Array): Promise<unknown> {
-  return webPrivateKey(curves, PKCS8_X25519, WEB_X25519, secretKey, true, "deriveBits");
+  return webPrivateKey(curves, PKCS8_X25519, WEB_X25519, secretKey, false, "deriveBits");
 }
 
 /** @internal A WebCrypto X25519 public key from its 32-byte u-coordinate. */
@@ -410,15 +424,26 @@ export function webEd25519PublicKey(curves: WebCryptoCurves, key: Uint8Array): P
   return curves.importKey("raw", key, WEB_ED25519, false, ["verify"]);
 }
 
+/** The u-coordinate 9 (RFC 7748 §4.1), imported once per WebCrypto. */
+const basePoints = new WeakMap<WebCryptoCurves, Promise<unknown>>();
+
 /**
- * @internal The raw public key of a WebCrypto X25519 private key, from its JWK export. That
- * export also holds `d`, the secret as a base64url string nobody can wipe; only ephemeral keys
- * pass through here.
+ * @internal The public key of a WebCrypto X25519 private key: X25519(secret, 9). WebCrypto has no
+ * other way to it but the key's JWK export, which would hold the secret as a string nobody can
+ * wipe; this costs one more scalar multiplication instead.
  */
-export async function webRawPublicKey(curves: WebCryptoCurves, privateKey: unknown): Promise<Uint8Array> {
-  const raw = base64urlDecode((await curves.exportKey("jwk", privateKey)).x ?? "");
-  if (raw === undefined || raw.length !== 32) throw new Error("WebCrypto returned a malformed public key");
-  return raw;
+export async function webX25519PublicKeyOf(curves: WebCryptoCurves, privateKey: unknown): Promise<Uint8Array> {
+  let base = basePoints.get(curves);
+  if (base === undefined) {
+    const nine = new Uint8Array(32);
+    nine[0] = 9;
+    base = webX25519PublicKey(curves, nine);
+    basePoints.set(curves, base);
+    base.catch(() => {
+      if (basePoints.get(curves) === base) basePoints.delete(curves);
+    });
+  }
+  return new Uint8Array(await curves.deriveBits({ name: "X25519", public: await base }, privateKey, 256));
 }
 
 const GCM_OPTIONS = Object.freeze({ authTagLength: 16 });

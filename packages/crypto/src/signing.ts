@@ -82,7 +82,10 @@ export async function signAsync(secretKey: Uint8Array, message: Uint8Array): Pro
   if (key === undefined) {
     key = webEd25519PrivateKey(curves, secretKey);
     webSigningKeys.set(secretKey, key);
-    key.catch(() => webSigningKeys.delete(secretKey));
+    const imported = key;
+    imported.catch(() => {
+      if (webSigningKeys.get(secretKey) === imported) webSigningKeys.delete(secretKey);
+    });
   }
   try {
     return new Uint8Array(await curves.sign(WEB_ED25519, await key, message));
@@ -93,14 +96,15 @@ export async function signAsync(secretKey: Uint8Array, message: Uint8Array): Pro
 
 /**
  * {@link verify} on WebCrypto's Ed25519 where `node:crypto` is absent and WebCrypto passed its
- * self-test, with the native path's rule: a strict key first, and noble decides a WebCrypto "no".
- * Never rejects.
+ * self-test. WebCrypto only sees canonical input (a strict key, an R with a canonical encoding,
+ * S < L), on which any RFC 8032 verifier's "yes", cofactored or not, is also noble's; noble
+ * decides a WebCrypto "no" and everything else. Never rejects.
  */
 export async function verifyAsync(signature: Uint8Array, message: Uint8Array, publicKey: Uint8Array): Promise<boolean> {
-  const curves = await nativeCurves();
-  if (curves === undefined) return verify(signature, message, publicKey);
   if (!(signature instanceof Uint8Array) || !(publicKey instanceof Uint8Array) || !(message instanceof Uint8Array)) return false;
   if (signature.length !== SIGNATURE_BYTES || !isStrictPublicKey(publicKey)) return false;
+  const curves = isCanonicalSignature(signature) ? await nativeCurves() : undefined;
+  if (curves === undefined) return verify(signature, message, publicKey);
   try {
     if (await curves.verify(WEB_ED25519, await webEd25519PublicKey(curves, publicKey), signature, message)) return true;
   } catch {
@@ -156,6 +160,35 @@ const SMALL_ORDER_ENCODINGS: ReadonlySet<string> = new Set([
   "ecffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff", // (0, −1), sign bit set
 ]);
 
+/** L, the order of the base point (RFC 8032 §5.1), little-endian. */
+const GROUP_ORDER = [
+  0xed, 0xd3, 0xf5, 0x5c, 0x1a, 0x63, 0x12, 0x58, 0xd6, 0x9c, 0xf7, 0xa2, 0xde, 0xf9, 0xde, 0x14,
+  0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x10,
+] as const;
+
+/**
+ * @internal A signature whose encodings strict verification accepts: R with a canonical y, and not
+ * one of the two encodings of a point with x = 0 and the sign bit set; S < L. Byte comparisons.
+ */
+export function isCanonicalSignature(signature: Uint8Array): boolean {
+  if (signature.length !== SIGNATURE_BYTES || !hasCanonicalY(signature.subarray(0, 32))) return false;
+  if (signature[31] === 0x80 && signature[0] === 0x01 && signature.subarray(1, 31).every((byte) => byte === 0)) return false; // (0, 1)
+  if (signature[31] === 0xff && signature[0] === 0xec && signature.subarray(1, 31).every((byte) => byte === 0xff)) return false; // (0, −1)
+  for (let i = 31; i >= 0; i--) {
+    const s = signature[32 + i]!;
+    if (s !== GROUP_ORDER[i]) return s < GROUP_ORDER[i]!;
+  }
+  return false; // S = L
+}
+
+/** The encoded y (the low 255 bits) is below p = 2^255 − 19. */
+function hasCanonicalY(encoded: Uint8Array): boolean {
+  // y ≥ p only when bits 0–254 are all ones but for a first byte of 0xed or more.
+  let highBytes = encoded[31]! & 0x7f;
+  for (let i = 1; i < 31; i++) highBytes &= encoded[i]!;
+  return !(highBytes === 0x7f && encoded[0]! >= 0xed);
+}
+
 /**
  * @internal On the native path, the part of noble's strict key decoding OpenSSL does not do: the
  * encoded y is canonical (below p = 2^255 − 19) and the key is not a point of small order. That
@@ -164,11 +197,7 @@ const SMALL_ORDER_ENCODINGS: ReadonlySet<string> = new Set([
  * native.test.ts checks that this gives noble's verdict on every key noble can decode.
  */
 export function isStrictPublicKey(publicKey: Uint8Array): boolean {
-  if (publicKey.length !== 32) return false;
-  // y ≥ p only when bits 0–254 are all ones but for a first byte of 0xed or more.
-  let highBytes = publicKey[31]! & 0x7f;
-  for (let i = 1; i < 31; i++) highBytes &= publicKey[i]!;
-  if (highBytes === 0x7f && publicKey[0]! >= 0xed) return false;
+  if (publicKey.length !== 32 || !hasCanonicalY(publicKey)) return false;
   let hex = "";
   for (let i = 0; i < 32; i++) hex += (publicKey[i]! | 0x100).toString(16).slice(1);
   return !SMALL_ORDER_ENCODINGS.has(hex);

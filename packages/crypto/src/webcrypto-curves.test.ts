@@ -12,24 +12,24 @@ import { fileURLToPath } from "node:url";
 import { ed25519, x25519 } from "@noble/curves/ed25519.js";
 import { bytesToHex, hexToBytes } from "@noble/hashes/utils.js";
 import fc from "fast-check";
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { createDeviceIdentity, verifyDeviceBundle, verifyDeviceBundleAsync } from "./device-identity";
 import { hpkeSeal, hpkeSealAsync } from "./hpke";
 import { openRoomKeyShare, sealRoomKeyShare, sealRoomKeyShareAsync } from "./key-share";
-import { getNativeCrypto, nativeCurves, setNativeBackendsForTesting, setNativeCrypto, type WebCryptoCurves } from "./native";
+import { CURVES_SELF_TEST_MS, getNativeCrypto, nativeCurves, setNativeBackendsForTesting, setNativeCrypto, type WebCryptoCurves } from "./native";
 import { generateRoomKeySync, roomKeysEqual } from "./room-key";
-import { signAsync, verify, verifyAsync } from "./signing";
+import { isCanonicalSignature, signAsync, verify, verifyAsync } from "./signing";
 import { x25519ExchangeAsync } from "./x25519";
 import { selfSignedBundle } from "../../../test/support/bundles";
 
 const WYCHEPROOF = join(dirname(fileURLToPath(import.meta.url)), "../../../../shared/vectors/wycheproof");
 const subtle = globalThis.crypto.subtle as unknown as WebCryptoCurves;
-const METHODS = ["importKey", "exportKey", "deriveBits", "sign", "verify"] as const;
+const METHODS = ["importKey", "deriveBits", "sign", "verify"] as const;
 type Calls = Record<(typeof METHODS)[number], number>;
 
 /** Node's WebCrypto behind a counter, with optional replacements for some of its methods. */
 function countingCurves(replace: Partial<WebCryptoCurves> = {}): { curves: WebCryptoCurves; calls: Calls } {
-  const calls: Calls = { importKey: 0, exportKey: 0, deriveBits: 0, sign: 0, verify: 0 };
+  const calls: Calls = { importKey: 0, deriveBits: 0, sign: 0, verify: 0 };
   const curves = {} as Record<string, unknown>;
   for (const name of METHODS) {
     const run = (replace[name] ?? subtle[name].bind(subtle)) as (...args: unknown[]) => unknown;
@@ -100,6 +100,42 @@ describe("which path the asynchronous calls take", () => {
     expect(getNativeCrypto().asyncCurves).toBe("noble");
   });
 
+  it("stays on noble when WebCrypto's X25519 gives a wrong answer in its self-test", async () => {
+    await asBrowser({ deriveBits: async () => new Uint8Array(32).buffer });
+    expect(getNativeCrypto().asyncCurves).toBe("noble");
+  });
+
+  it("stays on noble when the self-test does not settle in time", async () => {
+    vi.useFakeTimers();
+    try {
+      const { curves } = countingCurves({ importKey: () => new Promise<never>(() => undefined) });
+      setNativeBackendsForTesting({ node: undefined, curves });
+      const pending = nativeCurves();
+      expect(getNativeCrypto().asyncCurves).toBe("untested");
+      await vi.advanceTimersByTimeAsync(CURVES_SELF_TEST_MS);
+      await expect(pending).resolves.toBeUndefined();
+      expect(getNativeCrypto().asyncCurves).toBe("noble");
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
+  it("runs one self-test for many first calls, and none on WebCrypto once switched off while it ran", async () => {
+    const { curves, calls } = countingCurves();
+    setNativeBackendsForTesting({ node: undefined, curves });
+    const seed = randomKey();
+    const message = new TextEncoder().encode("many at once");
+    const signatures = await Promise.all(Array.from({ length: 100 }, () => signAsync(seed, message)));
+    expect(new Set(signatures.map(bytesToHex))).toEqual(new Set([bytesToHex(ed25519.sign(message, seed))]));
+    expect(calls.verify, "the self-test's two verifications, once").toBe(2);
+    expect(calls.sign, "the self-test's signature and the 100").toBe(101);
+
+    setNativeBackendsForTesting({ curves });
+    const pending = nativeCurves();
+    setNativeCrypto("off");
+    await expect(pending).resolves.toBeUndefined();
+  });
+
   it("stays on noble when WebCrypto lacks the curves", async () => {
     const notSupported = async (): Promise<never> => {
       throw new DOMException("Unrecognized name.", "NotSupportedError");
@@ -124,7 +160,7 @@ describe("X25519 on WebCrypto gives noble's bytes and verdicts", () => {
       expect(bytesToHex(shared)).toBe(bytesToHex(x25519.getSharedSecret(secret, peer)));
       expect(bytesToHex(ownPublicKey)).toBe(bytesToHex(x25519.getPublicKey(secret)));
     }
-    expect(calls.deriveBits).toBe(40);
+    expect(calls.deriveBits).toBe(80); // the agreement and X25519(secret, 9) for the public key
   });
 
   it("agrees on every Wycheproof x25519 case (a rejection on one is a rejection on both)", async (context) => {
@@ -133,7 +169,7 @@ describe("X25519 on WebCrypto gives noble's bytes and verdicts", () => {
     const suite = JSON.parse(readFileSync(file, "utf8")) as {
       testGroups: { tests: { tcId: number; private: string; public: string }[] }[];
     };
-    await asBrowser();
+    const calls = await asBrowser();
     const outcome = (shared: Uint8Array): string => (shared.every((byte) => byte === 0) ? "rejected" : bytesToHex(shared));
     let cases = 0;
     for (const group of suite.testGroups) {
@@ -154,6 +190,20 @@ describe("X25519 on WebCrypto gives noble's bytes and verdicts", () => {
       }
     }
     expect(cases).toBeGreaterThan(500);
+    expect(calls.deriveBits, "cases that reached WebCrypto").toBeGreaterThan(500);
+  });
+
+  it("leaves public keys in a form no honest device sends (top bit set, u ≥ p) to noble", async () => {
+    const calls = await asBrowser();
+    const secret = randomKey();
+    const topBit = x25519.getPublicKey(randomKey());
+    topBit[31]! |= 0x80;
+    const aboveP = hexToBytes(`f0${"ff".repeat(30)}7f`); // p + 3: u = 3 after reduction
+    for (const peer of [topBit, aboveP]) {
+      const { shared } = await x25519ExchangeAsync(secret, peer);
+      expect(bytesToHex(shared)).toBe(bytesToHex(x25519.getSharedSecret(secret, peer)));
+    }
+    expect(calls.deriveBits).toBe(0);
   });
 
   it("HPKE with a fixed ephemeral key seals to the same bytes as the synchronous call", async () => {
@@ -201,13 +251,41 @@ describe("Ed25519 on WebCrypto gives noble's bytes and verdicts", () => {
     expect(calls.verify).toBeGreaterThan(0);
   });
 
+  it("hands WebCrypto only canonical signatures: R's encoding and S < L checked on the bytes first", async () => {
+    const calls = await asBrowser();
+    const seed = randomKey();
+    const publicKey = ed25519.getPublicKey(seed);
+    const message = new TextEncoder().encode("canonical");
+    const signature = ed25519.sign(message, seed);
+    expect(isCanonicalSignature(signature)).toBe(true);
+    const withR = (r: string) => Uint8Array.from([...hexToBytes(r), ...signature.subarray(32)]);
+    const withS = (sHex: string) => Uint8Array.from([...signature.subarray(0, 32), ...hexToBytes(sHex)]);
+    const L = "edd3f55c1a631258d69cf7a2def9de1400000000000000000000000000000010";
+    const refused = [
+      withR(`ee${"ff".repeat(30)}7f`), // y = p + 1 ≥ p
+      withR(`01${"00".repeat(30)}80`), // (0, 1) with the sign bit set
+      withR(`ec${"ff".repeat(30)}ff`), // (0, −1) with the sign bit set
+      withS(L), // S = L
+      withS(`ee${L.slice(2)}`), // S = L + 1
+      withS("ff".repeat(32)),
+    ];
+    for (const bad of refused) {
+      expect(isCanonicalSignature(bad), bytesToHex(bad)).toBe(false);
+      expect(await verifyAsync(bad, message, publicKey)).toBe(false);
+    }
+    expect(withS(`ec${L.slice(2)}`).length === 64 && isCanonicalSignature(withS(`ec${L.slice(2)}`))).toBe(true); // S = L − 1
+    expect(calls.verify, "none of them reached WebCrypto").toBe(0);
+    expect(await verifyAsync(signature, message, publicKey)).toBe(true);
+    expect(calls.verify).toBe(1);
+  });
+
   it("verifies as noble's strict mode on every Wycheproof ed25519 case", async (context) => {
     const file = join(WYCHEPROOF, "ed25519_test.json");
     if (!existsSync(file)) return context.skip(`Wycheproof vectors not found at ${WYCHEPROOF}`);
     const suite = JSON.parse(readFileSync(file, "utf8")) as {
       testGroups: { publicKey: { pk: string }; tests: { tcId: number; msg: string; sig: string; result: string }[] }[];
     };
-    await asBrowser();
+    const calls = await asBrowser();
     let cases = 0;
     for (const group of suite.testGroups) {
       const publicKey = hexToBytes(group.publicKey.pk);
@@ -220,6 +298,7 @@ describe("Ed25519 on WebCrypto gives noble's bytes and verdicts", () => {
       }
     }
     expect(cases).toBeGreaterThan(100);
+    expect(calls.verify, "cases that reached WebCrypto").toBeGreaterThan(50);
   });
 });
 
@@ -235,7 +314,7 @@ describe("key shares sealed on WebCrypto", () => {
     const key = generateRoomKeySync();
     const share = await sealRoomKeyShareAsync({ roomId, keyId: "k1", keyVersion: 3, key, shareable: true, from: alice, to: bob.publicBundle });
     expect(calls.verify).toBe(1); // the bundle verified above
-    expect(calls.deriveBits).toBe(1);
+    expect(calls.deriveBits).toBe(2);
     expect(calls.sign).toBe(1);
     setNativeBackendsForTesting({ node: null }); // open with node:crypto
     const opened = openRoomKeyShare({ share, device: bob, senderBundle: alice.publicBundle });
@@ -256,6 +335,27 @@ describe("key shares sealed on WebCrypto", () => {
     await expect(sealRoomKeyShareAsync({ ...options, to: lowOrder })).rejects.toMatchObject({ code: "INVALID_KEY" });
     const forged = { ...lowOrder, deviceId: "y" };
     await expect(sealRoomKeyShareAsync({ ...options, to: forged })).rejects.toMatchObject({ code: "BAD_SIGNATURE" });
+  });
+
+  it("return no share for a device destroyed while its signing key is imported or while it signs", async () => {
+    for (const moment of ["importKey", "sign"] as const) {
+      const [alice, bob] = await Promise.all([createDeviceIdentity({ userId: "alice", deviceId: "phone" }), createDeviceIdentity({ userId: "bob", deviceId: "laptop" })]);
+      const real = subtle[moment].bind(subtle) as (...args: unknown[]) => Promise<unknown>;
+      let armed = false; // not during the self-test
+      const calls = await asBrowser({
+        [moment]: (...args: unknown[]) => {
+          const isSigningKey = moment === "sign" || (args[0] === "pkcs8" && (args[2] as { name: string }).name === "Ed25519");
+          if (armed && isSigningKey) alice.destroy();
+          return real(...args);
+        },
+      });
+      armed = true;
+      const pending = sealRoomKeyShareAsync({ roomId, keyId: "k1", keyVersion: 1, key: generateRoomKeySync(), shareable: false, from: alice, to: bob.publicBundle });
+      await expect(pending, moment).rejects.toMatchObject({ code: "INVALID_KEY" });
+      expect(alice.destroyed).toBe(true);
+      expect(calls.deriveBits, "the share was sealed on WebCrypto before the device went").toBe(2);
+      setNativeBackendsForTesting({ curves: null });
+    }
   });
 
   it("refuse to sign for a device destroyed while the share was being sealed", async () => {

@@ -15,9 +15,9 @@ import {
   nodeRawPublicKey,
   nodeX25519PrivateKey,
   nodeX25519PublicKey,
-  webRawPublicKey,
   webX25519PrivateKey,
   webX25519PublicKey,
+  webX25519PublicKeyOf,
   type NodeCrypto,
   type NodeKeyObject,
 } from "./native";
@@ -76,23 +76,34 @@ export function x25519Exchange(secretKey: Uint8Array, publicKey: Uint8Array): { 
 
 /**
  * {@link x25519Exchange}, on WebCrypto's X25519 where `node:crypto` is absent and WebCrypto passed
- * its self-test (browsers, where it is several times faster than noble); the synchronous call otherwise.
- * When WebCrypto refuses (a low-order public key, which it reports as a failed derivation), the
- * synchronous call gives the verdict, so both paths throw for the same keys.
+ * its self-test (browsers, where it is several times faster than noble); the synchronous call
+ * otherwise. A public key in a form no honest device sends (the top bit set, or u ≥ p) goes to
+ * noble, which defines what those mean here; when WebCrypto refuses (a low-order public key,
+ * which it reports as a failed derivation), noble gives the verdict. So both paths throw for the
+ * same keys and agree on every output.
  */
 export async function x25519ExchangeAsync(secretKey: Uint8Array, publicKey: Uint8Array): Promise<{ shared: Uint8Array; ownPublicKey: Uint8Array }> {
-  const curves = await nativeCurves();
+  const curves = isCanonicalU(publicKey) ? await nativeCurves() : undefined;
   if (curves !== undefined) {
     try {
       const [privateKey, peer] = await Promise.all([webX25519PrivateKey(curves, secretKey), webX25519PublicKey(curves, publicKey)]);
-      const [shared, ownPublicKey] = await Promise.all([
+      const [shared, ownPublicKey] = await Promise.allSettled([
         curves.deriveBits({ name: "X25519", public: peer }, privateKey, 256),
-        webRawPublicKey(curves, privateKey),
+        webX25519PublicKeyOf(curves, privateKey),
       ]);
-      return { shared: new Uint8Array(shared), ownPublicKey };
+      if (shared.status === "fulfilled" && ownPublicKey.status === "fulfilled") return { shared: new Uint8Array(shared.value), ownPublicKey: ownPublicKey.value };
+      if (shared.status === "fulfilled") new Uint8Array(shared.value).fill(0);
     } catch {
       // noble's verdict below
     }
   }
   return x25519Exchange(secretKey, publicKey);
+}
+
+/** A u-coordinate in canonical form: below p = 2^255 − 19, top bit clear (RFC 7748 §5). */
+function isCanonicalU(u: Uint8Array): boolean {
+  if (u.length !== 32 || u[31]! > 0x7f) return false;
+  if (u[31] !== 0x7f || u[0]! < 0xed) return true;
+  for (let i = 1; i < 31; i++) if (u[i] !== 0xff) return true;
+  return false;
 }

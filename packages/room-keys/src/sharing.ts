@@ -74,28 +74,53 @@ export function shareRoomKey(options: ShareRoomKeyOptions): RoomKeyShareV1[] {
  * @throws E2eeError as {@link shareRoomKey}, as a rejection.
  */
 export async function shareRoomKeyAsync(options: ShareRoomKeyOptions): Promise<RoomKeyShareV1[]> {
-  const plan = planShare(options);
-  const recipients = await allInOrder(options.to.map((bundle) => verifyDeviceBundleAsync(bundle)));
+  // Read once: what follows the awaits uses this copy, not the caller's object.
+  const { keyring, keyVersion, keyId, from } = options;
+  const to: readonly unknown[] = Array.isArray(options.to) ? [...options.to] : options.to;
+  const asked: ShareRoomKeyOptions = { keyring, keyVersion, keyId, from, to };
+  const plan = planShare(asked);
+  if (!Array.isArray(to)) throw new TypeError('"to" expected an array of device bundles');
+  const recipients = await mapInOrder(to, (bundle) => verifyDeviceBundleAsync(bundle));
   // The keyring may change while this call waits: its rules are read again for the version chosen
   // at the call (a rotation meanwhile does not switch versions), before sealing and before returning.
-  const recheck = (): unknown => planShare({ ...options, keyVersion: plan.entry.keyVersion, keyId: plan.entry.keyId });
+  const recheck = (): void => {
+    planShare({ ...asked, keyVersion: plan.entry.keyVersion, keyId: plan.entry.keyId });
+    checkRecipients(keyring, recipients);
+  };
   recheck();
-  checkRecipients(options.keyring, recipients);
-  const shares = await allInOrder(recipients.map(({ bundle }) => sealRoomKeyShareAsync(shareInput(options, plan, bundle))));
+  const shares = await mapInOrder(recipients, ({ bundle }) => sealRoomKeyShareAsync(shareInput(asked, plan, bundle)));
   recheck();
-  checkRecipients(options.keyring, recipients);
+  if (from.destroyed) throw new E2eeError("INVALID_KEY", '"from" was destroyed');
   return shares;
 }
 
+/** How many shares (or bundle checks) {@link shareRoomKeyAsync} keeps in flight at once. */
+const SHARES_IN_FLIGHT = 32;
+
 /**
- * @internal Every result, in order; when some reject, the rejection of the first in order (what
- * the synchronous call, working in order, would have thrown), once all have settled.
+ * @internal `run` on every item, at most {@link SHARES_IN_FLIGHT} at a time, in order. The results
+ * in order; when some reject, no further item starts, and the call rejects with the rejection of
+ * the first in order (what the synchronous call, working in order, would have thrown).
  */
-export async function allInOrder<T>(promises: readonly Promise<T>[]): Promise<T[]> {
-  const settled = await Promise.allSettled(promises);
-  const failed = settled.find((result): result is PromiseRejectedResult => result.status === "rejected");
-  if (failed !== undefined) throw failed.reason;
-  return settled.map((result) => (result as PromiseFulfilledResult<T>).value);
+export async function mapInOrder<T, R>(items: readonly T[], run: (item: T) => Promise<R>): Promise<R[]> {
+  const settled: PromiseSettledResult<R>[] = [];
+  let next = 0;
+  let failed = false;
+  const worker = async (): Promise<void> => {
+    while (next < items.length && !failed) {
+      const index = next++;
+      try {
+        settled[index] = { status: "fulfilled", value: await run(items[index]!) };
+      } catch (reason) {
+        settled[index] = { status: "rejected", reason };
+        failed = true;
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(SHARES_IN_FLIGHT, items.length) }, worker));
+  const firstFailure = settled.find((result): result is PromiseRejectedResult => result?.status === "rejected");
+  if (firstFailure !== undefined) throw firstFailure.reason;
+  return settled.map((result) => (result as PromiseFulfilledResult<R>).value);
 }
 
 interface SharePlan {

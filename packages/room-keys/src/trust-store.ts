@@ -32,7 +32,7 @@ import type { KeyStore } from "./key-store";
 import { RoomKeyring } from "./keyring";
 import {
   acceptRoomKeyShare,
-  allInOrder,
+  mapInOrder,
   shareRoomKey,
   shareRoomKeyAsync,
   type AcceptRoomKeyShareOptions,
@@ -556,10 +556,12 @@ export function shareRoomKeyWithTrust(options: ShareRoomKeyWithTrustOptions): Tr
 
 /**
  * {@link shareRoomKeyWithTrust}, asynchronous: the shares are made as {@link shareRoomKeyAsync}
- * makes them, on WebCrypto's curves in browsers. The store is read, changed identities reported
- * and new devices pinned in one synchronous step once the shares exist, so the result is what
- * `shareRoomKeyWithTrust` would give at that moment. Should the store change for one of the
- * recipients while the shares are being made, the call does the whole share again synchronously.
+ * makes them, on WebCrypto's curves in browsers, of the version current when the call started
+ * (unless `keyVersion` names one). Changed identities are reported (`identity-changed`) before
+ * sharing, as the synchronous call does; the store is read again, and new devices pinned, in one
+ * synchronous step once the shares exist. Should the store have changed for one of the recipients
+ * meanwhile, the call does the whole share again with `shareRoomKeyWithTrust` (synchronous, and in
+ * a browser on noble: rare, since only your own code changes the store).
  *
  * @example
  * ```ts
@@ -574,7 +576,7 @@ export async function shareRoomKeyWithTrustAsync(options: ShareRoomKeyWithTrustO
   const keyring: unknown = options.keyring;
   const keyVersion = options.keyVersion ?? (keyring instanceof RoomKeyring ? (keyring.currentVersion ?? undefined) : undefined);
   const asked: ShareRoomKeyWithTrustOptions = { ...options, keyVersion, to: [...options.to] };
-  const verified = await allInOrder(asked.to.map((bundle: unknown) => verifyDeviceBundleAsync(bundle)));
+  const verified = await mapInOrder(asked.to, (bundle: unknown) => verifyDeviceBundleAsync(bundle));
   const before = trustInternals.plan(trustStore, verified);
   // Changed identities are reported before sharing, as the synchronous call does (once each).
   const refuse = (plan: Plan): RefusedRecipient[] =>
