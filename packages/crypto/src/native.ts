@@ -13,9 +13,9 @@
  *
  * Every native path produces the same bytes as noble (tests cross-check each one on random
  * inputs and on the vectors), and `setNativeCrypto("off")` forces noble everywhere. The WebCrypto
- * curves are cross-checked on Node's WebCrypto (OpenSSL) and run for real in Chromium (the
- * private-chat browser test and `pnpm bench`); in other browsers their known-answer self-test,
- * and handing them only canonical input, are what guards them.
+ * curves are cross-checked against noble on Node's WebCrypto (OpenSSL) and in Chromium, all of
+ * Wycheproof's x25519 and ed25519 cases in both (`pnpm test:browser`); in other browsers their
+ * known-answer self-test, and handing them only canonical input, are what guards them.
  *
  * `node:crypto` is never imported statically: bundles for browsers and React Native contain no
  * reference to it. It is looked up at run time through `process.getBuiltinModule` (Node 20.16+,

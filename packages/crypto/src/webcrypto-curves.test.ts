@@ -4,7 +4,7 @@
  * WebCrypto result is cross-checked against noble: random inputs, the RFC test values, and all of
  * Wycheproof's x25519 and ed25519 cases (skipped, with a message, when ../shared is absent). A
  * WebCrypto that fails its self-test, or lacks the curves, leaves the SDK on noble.
- * (Chromium runs these calls for real in the private-chat browser test.)
+ * (test/browser/webcrypto-curves.browser.mjs runs the same cases in Chromium, in `pnpm test:browser`.)
  */
 import { existsSync, readFileSync } from "node:fs";
 import { dirname, join } from "node:path";

@@ -1,0 +1,154 @@
+// WebCrypto's X25519 and Ed25519 in a real browser give noble's results: the second part of
+// `pnpm test:browser` (after the private chat). Not a *.test.ts file: `pnpm test` never needs a
+// browser; there, webcrypto-curves.test.ts checks the same calls on Node's WebCrypto.
+//
+// It bundles the SDK's own asynchronous curve calls (packages/crypto/src, with esbuild) and noble
+// for a localhost page, drives Debian's Chromium (/usr/bin/chromium, or CHROMIUM_PATH; never a
+// downloaded browser) with playwright-core, and in the page:
+// - checks the curves' self-test passed (`getNativeCrypto().asyncCurves` is "webcrypto");
+// - runs every Wycheproof x25519 and ed25519 case through `x25519ExchangeAsync` and `verifyAsync`
+//   and compares each outcome with noble's (and Wycheproof's verdict), counting the cases that
+//   reached Chromium's WebCrypto. Without ../shared/vectors/wycheproof these cases are skipped with
+//   a message, and the random cases below still run;
+// - compares 200 random exchanges and signatures with noble's, byte for byte.
+// Exits non-zero with a one-line reason on any difference.
+import { existsSync, readFileSync } from "node:fs";
+import { createServer } from "node:http";
+import { clearTimeout, setTimeout } from "node:timers";
+import { fileURLToPath } from "node:url";
+import { build } from "esbuild";
+import { chromium } from "playwright-core";
+
+const ROOT = fileURLToPath(new URL("../../", import.meta.url));
+const WYCHEPROOF = fileURLToPath(new URL("../../../shared/vectors/wycheproof/", import.meta.url));
+const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
+const CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--no-first-run"];
+const TOTAL_MS = 120_000;
+
+// The SDK's internal modules, as the packages use them, and noble as the reference.
+const ENTRY = `
+export { getNativeCrypto, nativeCurves } from "./src/native.ts";
+export { x25519ExchangeAsync } from "./src/x25519.ts";
+export { signAsync, verifyAsync } from "./src/signing.ts";
+export { ed25519, x25519 } from "@noble/curves/ed25519.js";
+`;
+
+// Runs in the page. WebCrypto calls are counted on SubtleCrypto's prototype, before the SDK runs.
+const PAGE_SCRIPT = `
+const counts = { deriveBits: 0, verify: 0, sign: 0 };
+for (const name of Object.keys(counts)) {
+  const original = SubtleCrypto.prototype[name];
+  SubtleCrypto.prototype[name] = function (...args) { counts[name]++; return original.apply(this, args); };
+}
+const sdk = await import("/curves.mjs");
+const hex = (text) => Uint8Array.from(text.match(/../g) ?? [], (pair) => parseInt(pair, 16));
+const toHex = (bytes) => Array.from(bytes, (byte) => byte.toString(16).padStart(2, "0")).join("");
+const zero = (bytes) => bytes.every((byte) => byte === 0);
+globalThis.runCurves = async ({ x25519Cases, ed25519Groups }) => {
+  await sdk.nativeCurves();
+  const differences = [];
+  const result = { asyncCurves: sdk.getNativeCrypto().asyncCurves, x25519: 0, ed25519: 0, random: 0 };
+  const before = { ...counts };
+  for (const test of x25519Cases) {
+    const [secret, peer] = [hex(test.private), hex(test.public)];
+    const web = await sdk.x25519ExchangeAsync(secret, peer).then(({ shared }) => (zero(shared) ? "rejected" : toHex(shared)), () => "rejected");
+    let noble;
+    try { const shared = sdk.x25519.getSharedSecret(secret, peer); noble = zero(shared) ? "rejected" : toHex(shared); } catch { noble = "rejected"; }
+    if (web !== noble) differences.push("x25519 tcId " + test.tcId + ": WebCrypto path " + web + ", noble " + noble);
+    result.x25519++;
+  }
+  for (const group of ed25519Groups) {
+    const publicKey = hex(group.publicKey.pk);
+    for (const test of group.tests) {
+      const [message, signature] = [hex(test.msg), hex(test.sig)];
+      const web = await sdk.verifyAsync(signature, message, publicKey);
+      let noble;
+      try { noble = sdk.ed25519.verify(signature, message, publicKey, { zip215: false }); } catch { noble = false; }
+      if (web !== noble || web !== (test.result === "valid")) differences.push("ed25519 tcId " + test.tcId + ": WebCrypto path " + web + ", noble " + noble + ", Wycheproof " + test.result);
+      result.ed25519++;
+    }
+  }
+  result.vectorCalls = { deriveBits: counts.deriveBits - before.deriveBits, verify: counts.verify - before.verify };
+  for (let i = 0; i < 200; i++) {
+    const secret = crypto.getRandomValues(new Uint8Array(32));
+    const peer = sdk.x25519.getPublicKey(crypto.getRandomValues(new Uint8Array(32)));
+    const { shared, ownPublicKey } = await sdk.x25519ExchangeAsync(secret, peer);
+    if (toHex(shared) !== toHex(sdk.x25519.getSharedSecret(secret, peer)) || toHex(ownPublicKey) !== toHex(sdk.x25519.getPublicKey(secret))) differences.push("random exchange " + i);
+    const seed = crypto.getRandomValues(new Uint8Array(32));
+    const message = crypto.getRandomValues(new Uint8Array(i));
+    const signature = await sdk.signAsync(seed, message);
+    if (toHex(signature) !== toHex(sdk.ed25519.sign(message, seed))) differences.push("random signature " + i);
+    if (!(await sdk.verifyAsync(signature, message, sdk.ed25519.getPublicKey(seed)))) differences.push("random verification " + i);
+    result.random++;
+  }
+  result.calls = { ...counts };
+  result.differences = differences.slice(0, 10);
+  result.differenceCount = differences.length;
+  return result;
+};
+`;
+
+function wycheproof(name) {
+  const file = `${WYCHEPROOF}${name}`;
+  return existsSync(file) ? JSON.parse(readFileSync(file, "utf8")) : undefined;
+}
+
+async function main() {
+  const timer = setTimeout(() => fail(`did not finish within ${TOTAL_MS / 1000} s`), TOTAL_MS);
+  if (!existsSync(CHROMIUM)) fail(`no Chromium at ${CHROMIUM} (install it with apt-get install chromium, or set CHROMIUM_PATH)`);
+  const bundle = await build({
+    stdin: { contents: ENTRY, resolveDir: `${ROOT}packages/crypto`, sourcefile: "curves-entry.ts", loader: "ts" },
+    bundle: true,
+    write: false,
+    format: "esm",
+    platform: "browser",
+    conditions: ["@domvia/source"],
+    logLevel: "silent",
+  });
+  const files = {
+    "/": { type: "text/html", body: '<!doctype html><meta charset="utf-8"><title>curves</title><script type="module" src="/page.mjs"></script>' },
+    "/page.mjs": { type: "text/javascript", body: PAGE_SCRIPT },
+    "/curves.mjs": { type: "text/javascript", body: bundle.outputFiles[0].text },
+  };
+  const server = createServer((request, response) => {
+    const file = files[request.url ?? "/"];
+    if (file === undefined) response.writeHead(404).end();
+    else response.writeHead(200, { "content-type": file.type }).end(file.body);
+  });
+  await new Promise((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
+  try {
+    const page = await browser.newPage();
+    const pageErrors = [];
+    page.on("pageerror", (error) => pageErrors.push(error));
+    await page.goto(`http://127.0.0.1:${server.address().port}/`);
+    await page.waitForFunction(() => typeof globalThis.runCurves === "function", undefined, { timeout: 10_000 });
+    const x25519 = wycheproof("x25519_test.json");
+    const ed25519 = wycheproof("ed25519_test.json");
+    if (x25519 === undefined || ed25519 === undefined) console.log(`  - Wycheproof cases skipped: vectors not found at ${WYCHEPROOF}`);
+    const input = { x25519Cases: x25519?.testGroups.flatMap((group) => group.tests) ?? [], ed25519Groups: ed25519?.testGroups ?? [] };
+    const result = await page.evaluate((cases) => globalThis.runCurves(cases), input);
+    if (pageErrors.length > 0) fail(`the page threw: ${pageErrors[0].message}`);
+    if (result.asyncCurves !== "webcrypto") fail(`the SDK did not accept Chromium's curves: asyncCurves is ${result.asyncCurves}`);
+    if (result.differenceCount > 0) fail(`${result.differenceCount} differences from noble, first: ${result.differences.join("; ")}`);
+    if (x25519 !== undefined && (result.x25519 < 500 || result.vectorCalls.deriveBits < 500)) fail(`too few x25519 cases reached WebCrypto: ${JSON.stringify(result)}`);
+    if (ed25519 !== undefined && (result.ed25519 < 100 || result.vectorCalls.verify < 50)) fail(`too few ed25519 cases reached WebCrypto: ${JSON.stringify(result)}`);
+    if (result.calls.sign < 200) fail(`signatures did not run on WebCrypto: ${JSON.stringify(result.calls)}`);
+    console.log(
+      `  - ${browser.version()}: ${result.x25519} Wycheproof x25519 cases (${result.vectorCalls.deriveBits} WebCrypto derivations), ` +
+        `${result.ed25519} ed25519 cases (${result.vectorCalls.verify} WebCrypto verifications), ${result.random} random exchanges and signatures: all as noble`,
+    );
+  } finally {
+    await browser.close();
+    server.close();
+    clearTimeout(timer);
+  }
+  console.log("WebCrypto curves browser test passed");
+}
+
+function fail(reason) {
+  console.error(`WebCrypto curves browser test failed: ${reason}`);
+  process.exit(1);
+}
+
+main().catch((error) => fail(error?.stack ?? String(error)));
