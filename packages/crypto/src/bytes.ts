@@ -237,3 +237,14 @@ export function randomNonce(length: number): Uint8Array {
   noncePoolOffset += length;
   return nonce;
 }
+
+/**
+ * @internal The low 255 bits of a 32-byte little-endian field element (an Ed25519 y, an X25519 u)
+ * are below p = 2^255 − 19: its canonical encoding. Byte comparisons only.
+ */
+export function isBelowFieldPrime(encoded: Uint8Array): boolean {
+  // ≥ p only when bits 0–254 are all ones but for a first byte of 0xed or more.
+  let highBytes = encoded[31]! & 0x7f;
+  for (let i = 1; i < 31; i++) highBytes &= encoded[i]!;
+  return !(highBytes === 0x7f && encoded[0]! >= 0xed);
+}

@@ -479,13 +479,7 @@ export function encapsulate(
     // §7.1.4: the sender MUST validate pkR: the exchange refuses low-order points, and
     // encapsulated() any all-zero output. enc = SerializePublicKey(pkE) (§7.1.1: the identity),
     // computed with the DH.
-    let exchange: { shared: Uint8Array; ownPublicKey: Uint8Array };
-    try {
-      exchange = x25519Exchange(secretKeyE, recipientPublicKey);
-    } catch {
-      throw new HpkeError("INVALID_PUBLIC_KEY"); // lengths were checked: a low-order point
-    }
-    return encapsulated(exchange, recipientPublicKey);
+    return encapsulated(refusingLowOrder(() => x25519Exchange(secretKeyE, recipientPublicKey)), recipientPublicKey);
   } finally {
     if (ephemeralSecretKey === undefined) secretKeyE.fill(0);
   }
@@ -498,13 +492,7 @@ async function encapsulateAsync(
 ): Promise<{ sharedSecret: Uint8Array; enc: Uint8Array }> {
   const secretKeyE = ephemeralKey(recipientPublicKey, ephemeralSecretKey);
   try {
-    let exchange: { shared: Uint8Array; ownPublicKey: Uint8Array };
-    try {
-      exchange = await x25519ExchangeAsync(secretKeyE, recipientPublicKey);
-    } catch {
-      throw new HpkeError("INVALID_PUBLIC_KEY");
-    }
-    return encapsulated(exchange, recipientPublicKey);
+    return encapsulated(await x25519ExchangeAsync(secretKeyE, recipientPublicKey).catch(refuseLowOrder), recipientPublicKey);
   } finally {
     if (ephemeralSecretKey === undefined) secretKeyE.fill(0);
   }
@@ -519,7 +507,7 @@ function ephemeralKey(recipientPublicKey: Uint8Array, ephemeralSecretKey: Uint8A
 
 /** The rest of Encap once DH(skE, pkR) is known: the zero check, then ExtractAndExpand. */
 function encapsulated(exchange: { shared: Uint8Array; ownPublicKey: Uint8Array }, recipientPublicKey: Uint8Array): { sharedSecret: Uint8Array; enc: Uint8Array } {
-  const dhValue = checkedDh(() => exchange.shared);
+  const dhValue = nonZero(exchange.shared);
   const enc = exchange.ownPublicKey;
   const sharedSecret = extractAndExpand(dhValue, concatBytes(enc, recipientPublicKey));
   dhValue.fill(0);
@@ -555,17 +543,24 @@ export function decapsulate(enc: Uint8Array, recipientSecretKey: Uint8Array, rec
  * does not depend on one library's choice.
  */
 function dh(secretKey: Uint8Array, publicKey: Uint8Array): Uint8Array {
-  return checkedDh(() => x25519SharedSecret(secretKey, publicKey));
+  return nonZero(refusingLowOrder(() => x25519SharedSecret(secretKey, publicKey)));
 }
 
-function checkedDh(run: () => Uint8Array): Uint8Array {
-  let shared: Uint8Array;
+/** `run()`, its failure reported as a low-order point: lengths were checked before, so that is the only one left. */
+function refusingLowOrder<T>(run: () => T): T {
   try {
-    shared = run();
+    return run();
   } catch {
-    // Lengths were checked before, so the only failure left is a low-order point.
-    throw new HpkeError("INVALID_PUBLIC_KEY");
+    return refuseLowOrder();
   }
+}
+
+function refuseLowOrder(): never {
+  throw new HpkeError("INVALID_PUBLIC_KEY");
+}
+
+/** `shared`, unless it is all zero (§7.1.4). */
+function nonZero(shared: Uint8Array): Uint8Array {
   let accumulated = 0;
   for (let i = 0; i < shared.length; i++) accumulated |= shared[i]!; // no early exit
   if (accumulated === 0) throw new HpkeError("INVALID_PUBLIC_KEY");

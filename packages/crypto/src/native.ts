@@ -149,11 +149,14 @@ export function setNativeCrypto(newMode: NativeCryptoMode): void {
 export function getNativeCrypto(): NativeCryptoInfo {
   const node = nativeNodeCrypto() !== undefined ? "node:crypto" : "noble";
   const web = nativeSubtle() !== undefined ? "webcrypto" : "noble";
-  let asyncCurves: NativeCryptoInfo["asyncCurves"] = node;
-  if (node === "noble" && nativeMode() === "auto") {
-    asyncCurves = curves === null ? (lookUpCurves() === undefined ? "noble" : "untested") : curves === undefined ? "noble" : curvesVerdict;
-  }
-  return Object.freeze({ mode: nativeMode(), aesGcm: node, largeAesGcm: node === "node:crypto" ? node : web, x25519: node, ed25519: node, asyncCurves });
+  return Object.freeze({ mode: nativeMode(), aesGcm: node, largeAesGcm: node === "node:crypto" ? node : web, x25519: node, ed25519: node, asyncCurves: asyncCurvesPath() });
+}
+
+function asyncCurvesPath(): NativeCryptoInfo["asyncCurves"] {
+  if (nativeNodeCrypto() !== undefined) return "node:crypto";
+  if (nativeMode() === "off") return "noble";
+  if (curves === null) return lookUpCurves() === undefined ? "noble" : "untested"; // not looked up yet
+  return curves === undefined ? "noble" : curvesVerdict;
 }
 
 /** @internal node:crypto when it may be used, else `undefined`. */
@@ -316,22 +319,20 @@ async function curvesSelfTest(candidate: WebCryptoCurves): Promise<boolean> {
 }
 
 function selfTest(candidate: NodeCrypto): boolean {
-  const bytes = hexBytes;
-  const same = sameBytes;
-  const cipher = candidate.createCipheriv("aes-256-gcm", bytes(KAT.key), bytes(KAT.iv), { authTagLength: 16 });
-  cipher.setAAD(bytes(KAT.aad));
-  const body = cipher.update(bytes(KAT.plaintext));
+  const cipher = candidate.createCipheriv("aes-256-gcm", hexBytes(KAT.key), hexBytes(KAT.iv), { authTagLength: 16 });
+  cipher.setAAD(hexBytes(KAT.aad));
+  const body = cipher.update(hexBytes(KAT.plaintext));
   const rest = cipher.final();
   const sealed = new Uint8Array([...body, ...rest, ...cipher.getAuthTag()]);
-  if (!same(sealed, bytes(KAT.sealed))) return false;
+  if (!sameBytes(sealed, hexBytes(KAT.sealed))) return false;
   const shared = candidate.diffieHellman({
-    privateKey: nodeX25519PrivateKey(candidate, bytes(KAT.aliceSecret)),
-    publicKey: nodeX25519PublicKey(candidate, bytes(KAT.bobPublic)),
+    privateKey: nodeX25519PrivateKey(candidate, hexBytes(KAT.aliceSecret)),
+    publicKey: nodeX25519PublicKey(candidate, hexBytes(KAT.bobPublic)),
   });
-  if (!same(shared, bytes(KAT.shared))) return false;
-  const signature = candidate.sign(null, new Uint8Array(0), nodeEd25519PrivateKey(candidate, bytes(KAT.edSecret)));
-  if (!same(signature, bytes(KAT.edSignature))) return false;
-  return same(nodeHmacSha256(candidate, bytes(KAT.hmacKey), bytes(KAT.hmacData)), bytes(KAT.hmac));
+  if (!sameBytes(shared, hexBytes(KAT.shared))) return false;
+  const signature = candidate.sign(null, new Uint8Array(0), nodeEd25519PrivateKey(candidate, hexBytes(KAT.edSecret)));
+  if (!sameBytes(signature, hexBytes(KAT.edSignature))) return false;
+  return sameBytes(nodeHmacSha256(candidate, hexBytes(KAT.hmacKey), hexBytes(KAT.hmacData)), hexBytes(KAT.hmac));
 }
 
 // Raw keys enter node:crypto as JWKs (RFC 8037): OpenSSL builds them straight from the raw
@@ -386,14 +387,14 @@ export const WEB_ED25519: WebCurve = { name: "Ed25519" };
 
 // WebCrypto imports raw private keys only as PKCS #8 (RFC 8410): a fixed 16-byte header (the
 // version, the algorithm's OID 1.3.101.110 or .112, an OCTET STRING) and the 32 bytes.
-const PKCS8_X25519 = "302e020100300506032b656e04220420";
-const PKCS8_ED25519 = "302e020100300506032b657004220420";
+const PKCS8_X25519 = [0x30, 0x2e, 0x02, 0x01, 0x00, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x6e, 0x04, 0x22, 0x04, 0x20] as const;
+const PKCS8_ED25519 = [0x30, 0x2e, 0x02, 0x01, 0x00, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x70, 0x04, 0x22, 0x04, 0x20] as const;
 
 /** A private key imported through its PKCS #8 encoding, which is wiped at once. */
-function webPrivateKey(curves: WebCryptoCurves, header: string, algorithm: WebCurve, secretKey: Uint8Array, extractable: boolean, usage: string): Promise<unknown> {
+function webPrivateKey(curves: WebCryptoCurves, header: readonly number[], algorithm: WebCurve, secretKey: Uint8Array, extractable: boolean, usage: string): Promise<unknown> {
   if (secretKey.length !== 32) throw new RangeError(`secret key expected 32 bytes, got ${secretKey.length}`);
   const der = new Uint8Array(48);
-  der.set(hexBytes(header));
+  der.set(header);
   der.set(secretKey, 16);
   let imported: Promise<unknown>;
   try {

@@ -11,7 +11,7 @@
  * @module
  */
 import { ed25519 } from "@noble/curves/ed25519.js";
-import { randomBytes } from "./bytes";
+import { isBelowFieldPrime, randomBytes } from "./bytes";
 import {
   WEB_ED25519,
   nativeCurves,
@@ -142,6 +142,12 @@ export function verify(signature: Uint8Array, message: Uint8Array, publicKey: Ui
   }
 }
 
+/** The two encodings of a point with x = 0 whose sign bit is set: (0, 1) and (0, −1), never canonical. */
+const ZERO_X_WITH_SIGN_BIT = [
+  "0100000000000000000000000000000000000000000000000000000000000080",
+  "ecffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff",
+] as const;
+
 /**
  * The encodings of the eight points of small order (the 8-torsion subgroup), plus the two
  * encodings of its points with x = 0 whose sign bit is set (non-canonical): every encoding of a
@@ -156,8 +162,7 @@ const SMALL_ORDER_ENCODINGS: ReadonlySet<string> = new Set([
   "26e8958fc2b227b045c3f489f2ef98f0d5dfac05d3c63339b13802886d53fc85",
   "c7176a703d4dd84fba3c0b760d10670f2a2053fa2c39ccc64ec7fd7792ac037a",
   "c7176a703d4dd84fba3c0b760d10670f2a2053fa2c39ccc64ec7fd7792ac03fa",
-  "0100000000000000000000000000000000000000000000000000000000000080", // (0, 1), sign bit set
-  "ecffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff", // (0, −1), sign bit set
+  ...ZERO_X_WITH_SIGN_BIT,
 ]);
 
 /** L, the order of the base point (RFC 8032 §5.1), little-endian. */
@@ -171,22 +176,13 @@ const GROUP_ORDER = [
  * one of the two encodings of a point with x = 0 and the sign bit set; S < L. Byte comparisons.
  */
 export function isCanonicalSignature(signature: Uint8Array): boolean {
-  if (signature.length !== SIGNATURE_BYTES || !hasCanonicalY(signature.subarray(0, 32))) return false;
-  if (signature[31] === 0x80 && signature[0] === 0x01 && signature.subarray(1, 31).every((byte) => byte === 0)) return false; // (0, 1)
-  if (signature[31] === 0xff && signature[0] === 0xec && signature.subarray(1, 31).every((byte) => byte === 0xff)) return false; // (0, −1)
+  if (signature.length !== SIGNATURE_BYTES || !isBelowFieldPrime(signature)) return false;
+  if ((ZERO_X_WITH_SIGN_BIT as readonly string[]).includes(hex32(signature))) return false;
   for (let i = 31; i >= 0; i--) {
     const s = signature[32 + i]!;
     if (s !== GROUP_ORDER[i]) return s < GROUP_ORDER[i]!;
   }
   return false; // S = L
-}
-
-/** The encoded y (the low 255 bits) is below p = 2^255 − 19. */
-function hasCanonicalY(encoded: Uint8Array): boolean {
-  // y ≥ p only when bits 0–254 are all ones but for a first byte of 0xed or more.
-  let highBytes = encoded[31]! & 0x7f;
-  for (let i = 1; i < 31; i++) highBytes &= encoded[i]!;
-  return !(highBytes === 0x7f && encoded[0]! >= 0xed);
 }
 
 /**
@@ -197,8 +193,13 @@ function hasCanonicalY(encoded: Uint8Array): boolean {
  * native.test.ts checks that this gives noble's verdict on every key noble can decode.
  */
 export function isStrictPublicKey(publicKey: Uint8Array): boolean {
-  if (publicKey.length !== 32 || !hasCanonicalY(publicKey)) return false;
+  if (publicKey.length !== 32 || !isBelowFieldPrime(publicKey)) return false;
+  return !SMALL_ORDER_ENCODINGS.has(hex32(publicKey));
+}
+
+/** The first 32 bytes as lowercase hex (a point's encoding, as the lists above write it). */
+function hex32(bytes: Uint8Array): string {
   let hex = "";
-  for (let i = 0; i < 32; i++) hex += (publicKey[i]! | 0x100).toString(16).slice(1);
-  return !SMALL_ORDER_ENCODINGS.has(hex);
+  for (let i = 0; i < 32; i++) hex += (bytes[i]! | 0x100).toString(16).slice(1);
+  return hex;
 }

@@ -21,32 +21,17 @@ import { generateRoomKeySync, roomKeysEqual } from "./room-key";
 import { isCanonicalSignature, signAsync, verify, verifyAsync } from "./signing";
 import { x25519ExchangeAsync } from "./x25519";
 import { selfSignedBundle } from "../../../test/support/bundles";
+import { CURVE_METHODS, countingCurves, type CurveCalls } from "../../../test/support/crypto-paths";
 
 const WYCHEPROOF = join(dirname(fileURLToPath(import.meta.url)), "../../../../shared/vectors/wycheproof");
 const subtle = globalThis.crypto.subtle as unknown as WebCryptoCurves;
-const METHODS = ["importKey", "deriveBits", "sign", "verify"] as const;
-type Calls = Record<(typeof METHODS)[number], number>;
 
-/** Node's WebCrypto behind a counter, with optional replacements for some of its methods. */
-function countingCurves(replace: Partial<WebCryptoCurves> = {}): { curves: WebCryptoCurves; calls: Calls } {
-  const calls: Calls = { importKey: 0, deriveBits: 0, sign: 0, verify: 0 };
-  const curves = {} as Record<string, unknown>;
-  for (const name of METHODS) {
-    const run = (replace[name] ?? subtle[name].bind(subtle)) as (...args: unknown[]) => unknown;
-    curves[name] = (...args: unknown[]) => {
-      calls[name]++;
-      return run(...args);
-    };
-  }
-  return { curves: curves as unknown as WebCryptoCurves, calls };
-}
-
-/** Hides node:crypto and offers `curves` (a browser); returns the call counts. */
-async function asBrowser(replace: Partial<WebCryptoCurves> = {}): Promise<Calls> {
+/** Hides node:crypto and offers Node's WebCrypto (a browser's), behind counters; returns them. */
+async function asBrowser(replace: Partial<WebCryptoCurves> = {}): Promise<CurveCalls> {
   const { curves, calls } = countingCurves(replace);
   setNativeBackendsForTesting({ node: undefined, curves });
   await nativeCurves(); // the self-test
-  for (const name of METHODS) calls[name] = 0;
+  for (const name of CURVE_METHODS) calls[name] = 0;
   return calls;
 }
 

@@ -8,7 +8,7 @@
  * @module
  */
 import { x25519 } from "@noble/curves/ed25519.js";
-import { base64urlEncode } from "./bytes";
+import { base64urlEncode, isBelowFieldPrime } from "./bytes";
 import {
   nativeCurves,
   nativeNodeCrypto,
@@ -102,8 +102,5 @@ export async function x25519ExchangeAsync(secretKey: Uint8Array, publicKey: Uint
 
 /** A u-coordinate in canonical form: below p = 2^255 − 19, top bit clear (RFC 7748 §5). */
 function isCanonicalU(u: Uint8Array): boolean {
-  if (u.length !== 32 || u[31]! > 0x7f) return false;
-  if (u[31] !== 0x7f || u[0]! < 0xed) return true;
-  for (let i = 1; i < 31; i++) if (u[i] !== 0xff) return true;
-  return false;
+  return u.length === 32 && u[31]! <= 0x7f && isBelowFieldPrime(u);
 }

@@ -539,10 +539,7 @@ export function shareRoomKeyWithTrust(options: ShareRoomKeyWithTrustOptions): Tr
   if (!Array.isArray(options.to)) throw new TypeError('"to" expected an array of device bundles');
   const verified = options.to.map((bundle: unknown) => verifyDeviceBundle(bundle));
   const plan = trustInternals.plan(trustStore, verified);
-  const refused = plan.changed.map(({ presented, pinned }) => {
-    const error = trustInternals.refuse(trustStore, presented, pinned);
-    return Object.freeze({ userId: error.userId, deviceId: error.deviceId, error });
-  });
+  const refused = refuseChanged(trustStore, plan);
   const shares = shareRoomKey({
     keyring: options.keyring,
     keyVersion: options.keyVersion,
@@ -579,21 +576,24 @@ export async function shareRoomKeyWithTrustAsync(options: ShareRoomKeyWithTrustO
   const verified = await mapInOrder(asked.to, (bundle: unknown) => verifyDeviceBundleAsync(bundle));
   const before = trustInternals.plan(trustStore, verified);
   // Changed identities are reported before sharing, as the synchronous call does (once each).
-  const refuse = (plan: Plan): RefusedRecipient[] =>
-    plan.changed.map(({ presented, pinned }) => {
-      const error = trustInternals.refuse(trustStore, presented, pinned);
-      return Object.freeze({ userId: error.userId, deviceId: error.deviceId, error });
-    });
-  refuse(before);
+  refuseChanged(trustStore, before);
   const shares = await shareRoomKeyAsync({ ...asked, to: before.accepted.map(({ bundle }) => bundle) });
   // From here to the return, nothing waits: the store cannot change under this step.
   const plan = trustInternals.plan(trustStore, verified);
   if (plan.accepted.length !== before.accepted.length || plan.accepted.some((entry, index) => entry !== before.accepted[index])) {
     return shareRoomKeyWithTrust(asked);
   }
-  const refused = refuse(plan);
+  const refused = refuseChanged(trustStore, plan);
   trustInternals.commit(trustStore, plan);
   return { shares, refused };
+}
+
+/** The plan's changed identities, each refused (reported once per presented keys). */
+function refuseChanged(trustStore: TrustStore, plan: Plan): RefusedRecipient[] {
+  return plan.changed.map(({ presented, pinned }) => {
+    const error = trustInternals.refuse(trustStore, presented, pinned);
+    return Object.freeze({ userId: error.userId, deviceId: error.deviceId, error });
+  });
 }
 
 /**
