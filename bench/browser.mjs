@@ -10,11 +10,11 @@
 // after a build, it prints its table and writes nothing:
 //   pnpm build && node bench/browser.mjs [--short]
 // Timing stays out of tests.
-import { existsSync } from "node:fs";
-import { createServer } from "node:http";
 import { pathToFileURL } from "node:url";
-import { build } from "esbuild";
+import { CHROMIUM, MODULE_PAGE, hasChromium, openStaticPage } from "../test/browser/static-page.mjs";
 import { formatMs, formatRatio, isShortRun, markdownTable, median, pairedRatios } from "./common.mjs";
+import { createBundles } from "./share-keys.mjs";
+import { bundle } from "./size.mjs";
 
 export const BROWSER_SETTINGS = Object.freeze({
   full: [
@@ -27,9 +27,6 @@ export const BROWSER_SETTINGS = Object.freeze({
     { devices: 50, runs: 1 },
   ],
 });
-
-const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
-const CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--no-first-run"];
 
 // Runs in the page. `sdk` is the bundled façade; every time is taken in the page.
 const PAGE_SCRIPT = `
@@ -61,64 +58,24 @@ globalThis.shareBench = async ({ devices, runs, bundleSets }) => {
 };
 `;
 
-/** Serves the page and the bundle on 127.0.0.1 (WebCrypto needs a secure context: localhost is one). */
-async function serve(files) {
-  const server = createServer((request, response) => {
-    const file = files[request.url ?? "/"];
-    if (file === undefined) {
-      response.writeHead(404).end();
-      return;
-    }
-    response.writeHead(200, { "content-type": file.type }).end(file.body);
-  });
-  await new Promise((resolve) => server.listen(0, "127.0.0.1", resolve));
-  return { server, url: `http://127.0.0.1:${server.address().port}/` };
-}
-
-async function bundleFacade() {
-  const result = await build({
-    stdin: { contents: 'export * from "@domvia/realtime-e2ee";', resolveDir: new URL(".", import.meta.url).pathname, sourcefile: "sdk.mjs", loader: "js" },
-    bundle: true,
-    write: false,
-    format: "esm",
-    platform: "browser",
-    minify: true,
-    logLevel: "silent",
-  });
-  return result.outputFiles[0].text;
-}
-
-/** Fresh public bundles, made in Node (as a server hands them out): none verified in the page yet. */
-async function createBundles(api, count, prefix) {
-  const bundles = [];
-  for (let index = 0; index < count; index++) {
-    const device = await api.createDeviceIdentity({ userId: `${prefix}-${index}`, deviceId: "phone" });
-    bundles.push(JSON.parse(JSON.stringify(device.publicBundle)));
-  }
-  return bundles;
-}
-
 /**
  * Sharing in Chromium on both paths. Resolves to `{ skipped }` (with the reason) when Chromium or
  * playwright-core is missing, so `pnpm bench` still runs on a machine without a browser.
  */
 export async function measureBrowser({ api, short, log }) {
-  if (!existsSync(CHROMIUM)) return { skipped: `no Chromium at ${CHROMIUM} (set CHROMIUM_PATH)` };
-  const { chromium } = await import("playwright-core");
+  if (!hasChromium()) return { skipped: `no Chromium at ${CHROMIUM} (set CHROMIUM_PATH)` };
   const settings = short ? BROWSER_SETTINGS.short : BROWSER_SETTINGS.full;
-  const { server, url } = await serve({
-    "/": { type: "text/html", body: '<!doctype html><meta charset="utf-8"><title>bench</title><script type="module" src="/page.mjs"></script>' },
-    "/page.mjs": { type: "text/javascript", body: PAGE_SCRIPT },
-    "/sdk.mjs": { type: "text/javascript", body: await bundleFacade() },
-  });
-  const browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
+  const facade = await bundle('export * from "@domvia/realtime-e2ee";', "browser");
+  const { page, version, pageErrors: errors, close } = await openStaticPage(
+    {
+      "/": MODULE_PAGE,
+      "/page.mjs": { type: "text/javascript", body: PAGE_SCRIPT },
+      "/sdk.mjs": { type: "text/javascript", body: facade.code },
+    },
+    "shareBench",
+  );
   try {
-    const page = await browser.newPage();
-    const errors = [];
-    page.on("pageerror", (error) => errors.push(error));
-    await page.goto(url);
-    await page.waitForFunction(() => typeof globalThis.shareBench === "function");
-    const result = { browser: `Chromium ${browser.version()}`, share: [] };
+    const result = { browser: `Chromium ${version}`, share: [] };
     for (const { devices, runs } of settings) {
       const bundleSets = { warmUp: await createBundles(api, 10, `warm-up-${devices}`), async: [], sync: [] };
       for (let run = 0; run < runs; run++) {
@@ -137,8 +94,7 @@ export async function measureBrowser({ api, short, log }) {
     if (result.native.asyncCurves !== "webcrypto") throw new Error(`shareRoomKeyAsync did not run on WebCrypto in ${result.browser}: ${JSON.stringify(result.native)}`);
     return result;
   } finally {
-    await browser.close();
-    server.close();
+    await close();
   }
 }
 

@@ -56,7 +56,7 @@ export const KEY_LIFECYCLE_SETTINGS = Object.freeze({
 });
 
 /** Public bundles as a server hands them out: plain JSON, not the SDK's objects. */
-async function createBundles(api, count, prefix) {
+export async function createBundles(api, count, prefix) {
   const bundles = [];
   for (let index = 0; index < count; index++) {
     const device = await api.createDeviceIdentity({ userId: `${prefix}-user-${index}`, deviceId: "phone" });

@@ -71,7 +71,8 @@ export async function roundTrip(body) {
 /** The third-party libraries of the SDK, left out to measure the SDK's own code. */
 const DEPENDENCIES = ["zod", "@noble/*", "@scure/*"]; // esbuild: "zod" covers "zod/mini" too
 
-async function bundle(contents, platform, { external = [], resolveDir = BENCH_DIR } = {}) {
+/** An esbuild bundle (ESM, minified) of `contents`: its code and metafile. */
+export async function bundle(contents, platform, { external = [], resolveDir = BENCH_DIR } = {}) {
   const result = await build({
     stdin: { contents, resolveDir, sourcefile: "entry.mjs", loader: "js" },
     external,

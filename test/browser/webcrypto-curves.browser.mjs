@@ -13,16 +13,13 @@
 // - compares 200 random exchanges and signatures with noble's, byte for byte.
 // Exits non-zero with a one-line reason on any difference.
 import { existsSync, readFileSync } from "node:fs";
-import { createServer } from "node:http";
 import { clearTimeout, setTimeout } from "node:timers";
 import { fileURLToPath } from "node:url";
 import { build } from "esbuild";
-import { chromium } from "playwright-core";
+import { CHROMIUM, MODULE_PAGE, hasChromium, openStaticPage } from "./static-page.mjs";
 
 const ROOT = fileURLToPath(new URL("../../", import.meta.url));
 const WYCHEPROOF = fileURLToPath(new URL("../../../shared/vectors/wycheproof/", import.meta.url));
-const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
-const CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--no-first-run"];
 const TOTAL_MS = 120_000;
 
 // The SDK's internal modules, as the packages use them, and noble as the reference.
@@ -95,7 +92,7 @@ function wycheproof(name) {
 
 async function main() {
   const timer = setTimeout(() => fail(`did not finish within ${TOTAL_MS / 1000} s`), TOTAL_MS);
-  if (!existsSync(CHROMIUM)) fail(`no Chromium at ${CHROMIUM} (install it with apt-get install chromium, or set CHROMIUM_PATH)`);
+  if (!hasChromium()) fail(`no Chromium at ${CHROMIUM} (install it with apt-get install chromium, or set CHROMIUM_PATH)`);
   const bundle = await build({
     stdin: { contents: ENTRY, resolveDir: `${ROOT}packages/crypto`, sourcefile: "curves-entry.ts", loader: "ts" },
     bundle: true,
@@ -105,24 +102,15 @@ async function main() {
     conditions: ["@domvia/source"],
     logLevel: "silent",
   });
-  const files = {
-    "/": { type: "text/html", body: '<!doctype html><meta charset="utf-8"><title>curves</title><script type="module" src="/page.mjs"></script>' },
-    "/page.mjs": { type: "text/javascript", body: PAGE_SCRIPT },
-    "/curves.mjs": { type: "text/javascript", body: bundle.outputFiles[0].text },
-  };
-  const server = createServer((request, response) => {
-    const file = files[request.url ?? "/"];
-    if (file === undefined) response.writeHead(404).end();
-    else response.writeHead(200, { "content-type": file.type }).end(file.body);
-  });
-  await new Promise((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
+  const { page, version, pageErrors, close } = await openStaticPage(
+    {
+      "/": MODULE_PAGE,
+      "/page.mjs": { type: "text/javascript", body: PAGE_SCRIPT },
+      "/curves.mjs": { type: "text/javascript", body: bundle.outputFiles[0].text },
+    },
+    "runCurves",
+  );
   try {
-    const page = await browser.newPage();
-    const pageErrors = [];
-    page.on("pageerror", (error) => pageErrors.push(error));
-    await page.goto(`http://127.0.0.1:${server.address().port}/`);
-    await page.waitForFunction(() => typeof globalThis.runCurves === "function", undefined, { timeout: 10_000 });
     const x25519 = wycheproof("x25519_test.json");
     const ed25519 = wycheproof("ed25519_test.json");
     if (x25519 === undefined || ed25519 === undefined) console.log(`  - Wycheproof cases skipped: vectors not found at ${WYCHEPROOF}`);
@@ -135,12 +123,11 @@ async function main() {
     if (ed25519 !== undefined && (result.ed25519 < 100 || result.vectorCalls.verify < 50)) fail(`too few ed25519 cases reached WebCrypto: ${JSON.stringify(result)}`);
     if (result.calls.sign < 200) fail(`signatures did not run on WebCrypto: ${JSON.stringify(result.calls)}`);
     console.log(
-      `  - ${browser.version()}: ${result.x25519} Wycheproof x25519 cases (${result.vectorCalls.deriveBits} WebCrypto derivations), ` +
+      `  - ${version}: ${result.x25519} Wycheproof x25519 cases (${result.vectorCalls.deriveBits} WebCrypto derivations), ` +
         `${result.ed25519} ed25519 cases (${result.vectorCalls.verify} WebCrypto verifications), ${result.random} random exchanges and signatures: all as noble`,
     );
   } finally {
-    await browser.close();
-    server.close();
+    await close();
     clearTimeout(timer);
   }
   console.log("WebCrypto curves browser test passed");

@@ -12,7 +12,7 @@
 import { expect } from "vitest";
 import { getNativeCrypto, nativeCurves, setNativeBackendsForTesting, setNativeCrypto, type WebCryptoCurves } from "../../packages/crypto/src/native";
 
-const CURVE_METHODS = ["importKey", "deriveBits", "sign", "verify"] as const;
+export const CURVE_METHODS = ["importKey", "deriveBits", "sign", "verify"] as const;
 export type CurveMethod = (typeof CURVE_METHODS)[number];
 export type CurveCalls = Record<CurveMethod, number>;
 
@@ -30,17 +30,21 @@ export function webCallCounts(): CurveCalls {
   return webCalls;
 }
 
-/** The real `crypto.subtle` behind an object that counts each call of the curve methods. */
-function countingSubtle(): { curves: WebCryptoCurves; calls: CurveCalls } {
+/**
+ * The real `crypto.subtle` behind an object that counts each call of the curve methods (and runs
+ * the {@link onWebCall} hook first), with optional replacements for some of them.
+ */
+export function countingCurves(replace: Partial<WebCryptoCurves> = {}): { curves: WebCryptoCurves; calls: CurveCalls } {
   const subtle = globalThis.crypto.subtle as unknown as Record<CurveMethod, (...args: unknown[]) => unknown>;
   const calls: CurveCalls = { importKey: 0, deriveBits: 0, sign: 0, verify: 0 };
   const curves: Record<string, unknown> = {};
   for (const name of CURVE_METHODS) {
-    const real = subtle[name].bind(subtle); // WebCrypto methods need `this` to be the SubtleCrypto
+    // WebCrypto methods need `this` to be the SubtleCrypto.
+    const run = (replace[name] ?? subtle[name].bind(subtle)) as (...args: unknown[]) => unknown;
     curves[name] = (...args: unknown[]) => {
       calls[name]++;
       beforeWebCall?.(name);
-      return real(...args);
+      return run(...args);
     };
   }
   return { curves: curves as unknown as WebCryptoCurves, calls };
@@ -69,7 +73,7 @@ export const webCryptoPath: CryptoPath = {
   name: "WebCrypto (as in a browser)",
   async setUp() {
     setNativeCrypto("auto");
-    const { curves, calls } = countingSubtle();
+    const { curves, calls } = countingCurves();
     setNativeBackendsForTesting({ node: undefined, curves });
     // The known-answer self-test runs on the counted object too: let it finish, then count from 0.
     expect(await nativeCurves(), "WebCrypto's X25519/Ed25519 self-test failed in this Node").toBe(curves);
