@@ -17,11 +17,20 @@ export type CurveMethod = (typeof CURVE_METHODS)[number];
 export type CurveCalls = Record<CurveMethod, number>;
 
 let beforeWebCall: ((method: CurveMethod) => void) | undefined;
+let afterWebCall: ((method: CurveMethod) => void) | undefined;
 let webCalls: CurveCalls | undefined;
 
 /** Runs `hook` before each forwarded WebCrypto call (`undefined` stops it; so does the path's tearDown). */
 export function onWebCall(hook: ((method: CurveMethod) => void) | undefined): void {
   beforeWebCall = hook;
+}
+
+/**
+ * Runs `hook` when a forwarded WebCrypto call has its result, just before the promise the SDK
+ * awaits for it resolves (`undefined` stops it; so does the path's tearDown).
+ */
+export function onWebResult(hook: ((method: CurveMethod) => void) | undefined): void {
+  afterWebCall = hook;
 }
 
 /** The WebCrypto calls counted since the WebCrypto path's setUp. */
@@ -41,10 +50,12 @@ export function countingCurves(replace: Partial<WebCryptoCurves> = {}): { curves
   for (const name of CURVE_METHODS) {
     // WebCrypto methods need `this` to be the SubtleCrypto.
     const run = (replace[name] ?? subtle[name].bind(subtle)) as (...args: unknown[]) => unknown;
-    curves[name] = (...args: unknown[]) => {
+    curves[name] = async (...args: unknown[]) => {
       calls[name]++;
       beforeWebCall?.(name);
-      return run(...args);
+      const result = await run(...args);
+      afterWebCall?.(name);
+      return result;
     };
   }
   return { curves: curves as unknown as WebCryptoCurves, calls };
@@ -84,6 +95,7 @@ export const webCryptoPath: CryptoPath = {
     setNativeBackendsForTesting({ node: null, subtle: null, curves: null });
     webCalls = undefined;
     beforeWebCall = undefined;
+    afterWebCall = undefined;
   },
   expectCurvesUsed({ verifiedFreshBundles } = { verifiedFreshBundles: true }) {
     expect(getNativeCrypto().asyncCurves).toBe("webcrypto");

@@ -74,6 +74,18 @@ export function shareRoomKey(options: ShareRoomKeyOptions): RoomKeyShareV1[] {
  * @throws E2eeError as {@link shareRoomKey}, as a rejection.
  */
 export async function shareRoomKeyAsync(options: ShareRoomKeyOptions): Promise<RoomKeyShareV1[]> {
+  const { shares, recheck } = await sealSharesAsync(options);
+  recheck();
+  return shares;
+}
+
+/**
+ * @internal {@link shareRoomKeyAsync} up to its last check: the shares, and `recheck`, which reads
+ * the keyring's rules and the sender again and throws what `shareRoomKeyAsync` would. A caller
+ * must call it in the same synchronous step as whatever it does with the shares, because any
+ * await in between lets the keyring change unseen.
+ */
+export async function sealSharesAsync(options: ShareRoomKeyOptions): Promise<{ shares: RoomKeyShareV1[]; recheck: () => void }> {
   // Read once: what follows the awaits uses this copy, not the caller's object.
   const { keyring, keyVersion, keyId, from } = options;
   const to: readonly unknown[] = Array.isArray(options.to) ? [...options.to] : options.to;
@@ -83,15 +95,17 @@ export async function shareRoomKeyAsync(options: ShareRoomKeyOptions): Promise<R
   const recipients = await mapInOrder(to, (bundle) => verifyDeviceBundleAsync(bundle));
   // The keyring may change while this call waits: its rules are read again for the version chosen
   // at the call (a rotation meanwhile does not switch versions), before sealing and before returning.
-  const recheck = (): void => {
+  const recheckRules = (): void => {
     planShare({ ...asked, keyVersion: plan.entry.keyVersion, keyId: plan.entry.keyId });
     checkRecipients(keyring, recipients);
   };
-  recheck();
+  recheckRules();
   const shares = await mapInOrder(recipients, ({ bundle }) => sealRoomKeyShareAsync(shareInput(asked, plan, bundle)));
-  recheck();
-  if (from.destroyed) throw new E2eeError("INVALID_KEY", '"from" was destroyed');
-  return shares;
+  const recheck = (): void => {
+    recheckRules();
+    if (from.destroyed) throw new E2eeError("INVALID_KEY", '"from" was destroyed');
+  };
+  return { shares, recheck };
 }
 
 /** How many shares (or bundle checks) {@link shareRoomKeyAsync} keeps in flight at once. */

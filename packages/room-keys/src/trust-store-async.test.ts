@@ -16,7 +16,7 @@ import { E2eeError, type RoomKeyShareV1 } from "@domvia/e2ee-envelope";
 import { createDeviceIdentity, deviceFingerprint, type DeviceIdentity } from "@domvia/e2ee-crypto";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { selfSignedBundle, withFlippedSignature } from "../../../test/support/bundles";
-import { nodePath, onWebCall, webCallCounts, webCryptoPath } from "../../../test/support/crypto-paths";
+import { nodePath, onWebCall, onWebResult, webCallCounts, webCryptoPath } from "../../../test/support/crypto-paths";
 import { U_ZERO, address, asyncOutcome, recipientOf, shape, syncOutcome } from "../../../test/support/sharing";
 import {
   IdentityChangedError,
@@ -474,6 +474,47 @@ describe("shareRoomKeyWithTrustAsync on WebCrypto only: the trust store while th
       ["identity-pinned", "bob/laptop"],
       ["identity-pinned", "dave/phone"],
     ]);
+  });
+
+  it("reads the keyring's rules in the step that pins: a member removed at any moment before it rejects the call, with nothing pinned", async () => {
+    const { alice, bob } = await room();
+    const outcomes = { rejected: 0, resolved: 0 };
+    // The removal lands `depth` microtasks after the signature's result: for small depths while the
+    // call is still finishing, for large ones after it returned. Whichever it is, the call either
+    // saw it (rejected, nothing pinned) or finished before it (pinned first, then removed).
+    for (let depth = 0; depth < 40; depth++) {
+      const keyring = RoomKeyring.create({ roomId: ROOM });
+      const store = TrustStore.create();
+      const log: string[] = [];
+      store.subscribe((event) => log.push(event.type));
+      onWebResult((method) => {
+        if (method !== "sign") return;
+        onWebResult(undefined);
+        let tick = 0;
+        const step = (): void => {
+          if (tick++ < depth) return queueMicrotask(step);
+          log.push("member-removed");
+          keyring.removeMember({ userId: "mallory" });
+        };
+        queueMicrotask(step);
+      });
+      const outcome = await asyncOutcome(() => shareRoomKeyWithTrustAsync({ keyring, from: alice, to: [bob.publicBundle], trustStore: store }));
+      // Let the removal land, should the call have returned first.
+      for (let tick = 0; tick <= depth + 1; tick++) await Promise.resolve();
+      if (log[0] === "member-removed") {
+        expect(outcome, `removed ${depth} microtasks after the signature, before the pins`).toBe("ROTATION_REQUIRED");
+        expect(log, `events when removed ${depth} microtasks after the signature`).toEqual(["member-removed"]);
+        expect(store.size).toBe(0);
+        outcomes.rejected++;
+      } else {
+        expect(outcome, `removed ${depth} microtasks after the signature, after the pins`).toBe("shares");
+        expect(log).toEqual(["identity-pinned", "member-removed"]);
+        outcomes.resolved++;
+      }
+    }
+    // Both sides of the moment were reached, so the sweep did cross it.
+    expect(outcomes.rejected).toBeGreaterThan(0);
+    expect(outcomes.resolved).toBeGreaterThan(0);
   });
 
   it("pins nothing until every share is sealed and signed, and reports a changed identity first, as the sync call does", async () => {

@@ -33,8 +33,8 @@ import { RoomKeyring } from "./keyring";
 import {
   acceptRoomKeyShare,
   mapInOrder,
+  sealSharesAsync,
   shareRoomKey,
-  shareRoomKeyAsync,
   type AcceptRoomKeyShareOptions,
   type AcceptedRoomKeyShare,
   type ShareRoomKeyOptions,
@@ -555,10 +555,10 @@ export function shareRoomKeyWithTrust(options: ShareRoomKeyWithTrustOptions): Tr
  * {@link shareRoomKeyWithTrust}, asynchronous: the shares are made as {@link shareRoomKeyAsync}
  * makes them, on WebCrypto's curves in browsers, of the version current when the call started
  * (unless `keyVersion` names one). Changed identities are reported (`identity-changed`) before
- * sharing, as the synchronous call does; the store is read again, and new devices pinned, in one
- * synchronous step once the shares exist. Should the store have changed for one of the recipients
- * meanwhile, the call does the whole share again with `shareRoomKeyWithTrust` (synchronous, and in
- * a browser on noble: rare, since only your own code changes the store).
+ * sharing, as the synchronous call does; the store and the keyring's rules are read again, and new
+ * devices pinned, in one synchronous step once the shares exist. Should the store have changed for
+ * one of the recipients meanwhile, the call does the whole share again with `shareRoomKeyWithTrust`
+ * (synchronous, and in a browser on noble: rare, since only your own code changes the store).
  *
  * @example
  * ```ts
@@ -577,12 +577,14 @@ export async function shareRoomKeyWithTrustAsync(options: ShareRoomKeyWithTrustO
   const before = trustInternals.plan(trustStore, verified);
   // Changed identities are reported before sharing, as the synchronous call does (once each).
   refuseChanged(trustStore, before);
-  const shares = await shareRoomKeyAsync({ ...asked, to: before.accepted.map(({ bundle }) => bundle) });
-  // From here to the return, nothing waits: the store cannot change under this step.
+  const { shares, recheck } = await sealSharesAsync({ ...asked, to: before.accepted.map(({ bundle }) => bundle) });
+  // From here to the return, nothing waits: neither the store nor the keyring can change under
+  // this step, so the rules read here are the ones the shares and pins go out under.
   const plan = trustInternals.plan(trustStore, verified);
   if (plan.accepted.length !== before.accepted.length || plan.accepted.some((entry, index) => entry !== before.accepted[index])) {
     return shareRoomKeyWithTrust(asked);
   }
+  recheck();
   const refused = refuseChanged(trustStore, plan);
   trustInternals.commit(trustStore, plan);
   return { shares, refused };
