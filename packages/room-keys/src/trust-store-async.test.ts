@@ -476,6 +476,60 @@ describe("shareRoomKeyWithTrustAsync on WebCrypto only: the trust store while th
     ]);
   });
 
+  /**
+   * Flips Bob between refused (his other keys pinned) and accepted (his pin forgotten) at the
+   * first X25519 derivation of each of the call's first `flips` attempts. Each share takes two
+   * derivations (its ephemeral public key and the agreement), so an attempt that seals for
+   * `n` recipients ends 2n derivations after it began.
+   */
+  function flipBobWhileSealing(store: TrustStore, bob: DeviceIdentity, otherBob: DeviceIdentity, flips: number) {
+    let nextAttemptAt = 1;
+    let flipped = 0;
+    onWebCall((method) => {
+      if (method !== "deriveBits" || webCallCounts().deriveBits !== nextAttemptAt || flipped === flips) return;
+      const bobRefused = store.pinned("bob", "laptop")?.fingerprint === deviceFingerprint(otherBob.publicBundle);
+      nextAttemptAt += 2 * (bobRefused ? 2 : 3); // this attempt seals for Carol and Dave, and Bob unless refused
+      if (bobRefused) store.forgetDevice("bob", "laptop");
+      else store.acceptChangedIdentity(otherBob.publicBundle);
+      flipped++;
+    });
+    return { flipped: () => flipped };
+  }
+
+  it("seals again on WebCrypto when the store changed while it sealed, for the store as it then is", async () => {
+    const { alice, bob, carol, dave, otherBob, keyring } = await room();
+    const store = TrustStore.create();
+    store.check(otherBob.publicBundle); // Bob refused when the call starts
+    const to = [carol.publicBundle, bob.publicBundle, dave.publicBundle];
+    const flips = flipBobWhileSealing(store, bob, otherBob, 1);
+    const { shares, refused } = await shareRoomKeyWithTrustAsync({ keyring, from: alice, to, trustStore: store });
+    expect(flips.flipped()).toBe(1);
+    // Bob's pin was forgotten during the first attempt: the second shares with him too.
+    expect(shares.map(recipientOf)).toEqual(["carol/tablet", "bob/laptop", "dave/phone"]);
+    expect(refused).toEqual([]);
+    // Both attempts sealed on WebCrypto (2 shares, then 3); no share was made on noble.
+    expect(webCallCounts().deriveBits).toBe(2 * (2 + 3));
+    expect(webCallCounts().sign).toBe(2 + 3);
+    expect(accept(shares[1]!, bob, alice)).toMatchObject({ keyVersion: 1 });
+    expect(store.pinned("bob", "laptop")?.fingerprint).toBe(deviceFingerprint(bob.publicBundle));
+  });
+
+  it("shares synchronously, as shareRoomKeyWithTrust does then, after the store changed under three attempts", async () => {
+    const { alice, bob, carol, dave, otherBob, keyring } = await room();
+    const store = TrustStore.create();
+    store.check(otherBob.publicBundle);
+    const to = [carol.publicBundle, bob.publicBundle, dave.publicBundle];
+    const flips = flipBobWhileSealing(store, bob, otherBob, 3);
+    const asyncResult = await shareRoomKeyWithTrustAsync({ keyring, from: alice, to, trustStore: store });
+    expect(flips.flipped()).toBe(3);
+    // Three attempts on WebCrypto (2, 3 and 2 shares), then the synchronous share (on noble here).
+    expect(webCallCounts().deriveBits).toBe(2 * (2 + 3 + 2));
+    // The third flip forgot Bob's pin again: he is shared with, as the sync call on that store does.
+    expect(asyncResult.shares.map(recipientOf)).toEqual(["carol/tablet", "bob/laptop", "dave/phone"]);
+    expect(asyncResult.refused).toEqual([]);
+    expect(accept(asyncResult.shares[1]!, bob, alice)).toMatchObject({ keyVersion: 1 });
+  });
+
   it("reads the keyring's rules in the step that pins: a member removed at any moment before it rejects the call, with nothing pinned", async () => {
     const { alice, bob } = await room();
     const outcomes = { rejected: 0, resolved: 0 };

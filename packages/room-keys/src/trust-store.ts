@@ -557,8 +557,9 @@ export function shareRoomKeyWithTrust(options: ShareRoomKeyWithTrustOptions): Tr
  * (unless `keyVersion` names one). Changed identities are reported (`identity-changed`) before
  * sharing, as the synchronous call does; the store and the keyring's rules are read again, and new
  * devices pinned, in one synchronous step once the shares exist. Should the store have changed for
- * one of the recipients meanwhile, the call does the whole share again with `shareRoomKeyWithTrust`
- * (synchronous, and in a browser on noble: rare, since only your own code changes the store).
+ * one of the recipients meanwhile (only your own code changes it), the call seals the shares again
+ * for the store as it now is; after three such attempts it does the whole share with
+ * `shareRoomKeyWithTrust` (synchronous, and in a browser on noble), so it always ends.
  *
  * @example
  * ```ts
@@ -574,21 +575,30 @@ export async function shareRoomKeyWithTrustAsync(options: ShareRoomKeyWithTrustO
   const keyVersion = options.keyVersion ?? (keyring instanceof RoomKeyring ? (keyring.currentVersion ?? undefined) : undefined);
   const asked: ShareRoomKeyWithTrustOptions = { ...options, keyVersion, to: [...options.to] };
   const verified = await mapInOrder(asked.to, (bundle: unknown) => verifyDeviceBundleAsync(bundle));
-  const before = trustInternals.plan(trustStore, verified);
-  // Changed identities are reported before sharing, as the synchronous call does (once each).
-  refuseChanged(trustStore, before);
-  const { shares, recheck } = await sealSharesAsync({ ...asked, to: before.accepted.map(({ bundle }) => bundle) });
-  // From here to the return, nothing waits: neither the store nor the keyring can change under
-  // this step, so the rules read here are the ones the shares and pins go out under.
-  const plan = trustInternals.plan(trustStore, verified);
-  if (plan.accepted.length !== before.accepted.length || plan.accepted.some((entry, index) => entry !== before.accepted[index])) {
-    return shareRoomKeyWithTrust(asked);
+  for (let attempt = 0; attempt < TRUSTED_SHARE_ATTEMPTS; attempt++) {
+    const before = trustInternals.plan(trustStore, verified);
+    // Changed identities are reported before sharing, as the synchronous call does (once each).
+    refuseChanged(trustStore, before);
+    const { shares, recheck } = await sealSharesAsync({ ...asked, to: before.accepted.map(({ bundle }) => bundle) });
+    // From here to the return, nothing waits: neither the store nor the keyring can change under
+    // this step, so the rules read here are the ones the shares and pins go out under.
+    const plan = trustInternals.plan(trustStore, verified);
+    if (plan.accepted.length === before.accepted.length && plan.accepted.every((entry, index) => entry === before.accepted[index])) {
+      recheck();
+      const refused = refuseChanged(trustStore, plan);
+      trustInternals.commit(trustStore, plan);
+      return { shares, refused };
+    }
+    // The store changed for a recipient while the shares were sealed: these shares are dropped.
   }
-  recheck();
-  const refused = refuseChanged(trustStore, plan);
-  trustInternals.commit(trustStore, plan);
-  return { shares, refused };
+  return shareRoomKeyWithTrust(asked);
 }
+
+/**
+ * How many times {@link shareRoomKeyWithTrustAsync} seals the shares asynchronously when the
+ * trust store keeps changing under it, before it shares synchronously, where nothing can.
+ */
+const TRUSTED_SHARE_ATTEMPTS = 3;
 
 /** The plan's changed identities, each refused (reported once per presented keys). */
 function refuseChanged(trustStore: TrustStore, plan: Plan): RefusedRecipient[] {
