@@ -108,7 +108,11 @@ export async function sealSharesAsync(options: ShareRoomKeyOptions): Promise<{ s
   return { shares, recheck };
 }
 
-/** How many shares (or bundle checks) {@link shareRoomKeyAsync} keeps in flight at once. */
+/**
+ * How many shares (or bundle checks) {@link shareRoomKeyAsync} keeps in flight at once. Sharing
+ * with 1,000 devices in Chromium 150 took about as long with 8, 32 or 64 in flight (within the
+ * machine's noise), about a third longer with 1, and no less with 256.
+ */
 const SHARES_IN_FLIGHT = 32;
 
 /**
