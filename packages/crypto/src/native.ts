@@ -179,7 +179,7 @@ export function nativeSubtle(): WebCryptoSubtle | undefined {
  * synchronous calls are faster), in mode `"off"` (also when it was set while the self-test ran),
  * or when WebCrypto lacks the curves or fails its known-answer self-test. The self-test runs once,
  * for the first call, and its verdict is kept for the life of the page or process; a self-test
- * that does not settle within {@link CURVES_SELF_TEST_MS} counts as failed.
+ * that has not passed within {@link CURVES_SELF_TEST_MS} counts as failed until it does pass.
  */
 export async function nativeCurves(): Promise<WebCryptoCurves | undefined> {
   if (!curvesAllowed()) return undefined;
@@ -258,10 +258,20 @@ function acceptCurves(candidate: WebCryptoCurves): Promise<WebCryptoCurves | und
     timer = setTimeout(() => resolve(false), CURVES_SELF_TEST_MS);
   });
   // A browser without the curves rejects (NotSupportedError): that is a failed test too.
-  const passed = Promise.race([curvesSelfTest(candidate).catch(() => false), timeout]).finally(() => clearTimeout(timer));
+  const test = curvesSelfTest(candidate).catch(() => false);
+  const passed = Promise.race([test, timeout]).finally(() => clearTimeout(timer));
   const accepted: Promise<WebCryptoCurves | undefined> = passed.then((ok) => {
     if (curves === accepted) curvesVerdict = ok ? "webcrypto" : "noble"; // not a replaced candidate's
     return ok ? candidate : undefined;
+  });
+  // A self-test that passes after its time ran out (a page busy at its first share) still counts:
+  // the calls already made stay on noble, later ones use WebCrypto. One that fails never does.
+  void test.then(async (ok) => {
+    await accepted;
+    if (ok && curves === accepted && curvesVerdict === "noble") {
+      curves = Promise.resolve(candidate);
+      curvesVerdict = "webcrypto";
+    }
   });
   return accepted;
 }

@@ -105,6 +105,63 @@ describe("which path the asynchronous calls take", () => {
     }
   });
 
+  /**
+   * A self-test held back (its first `importKey` waits for `release`) past its time, then let run
+   * on `curves` after the first call went to noble: what later calls use.
+   */
+  async function selfTestAfterItsTime(replace: Partial<WebCryptoCurves> = {}) {
+    let release: () => void = () => undefined;
+    const held = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    const { curves, calls } = countingCurves({
+      ...replace,
+      importKey: async (format, key, ...rest) => {
+        const copy = key.slice(); // as WebCrypto does before it returns: the SDK wipes its buffer
+        await held;
+        return subtle.importKey(format, copy, ...rest);
+      },
+    });
+    vi.useFakeTimers();
+    try {
+      setNativeBackendsForTesting({ node: undefined, curves });
+      const first = nativeCurves();
+      await vi.advanceTimersByTimeAsync(CURVES_SELF_TEST_MS);
+      await expect(first, "the call waiting for the self-test when its time ran out").resolves.toBeUndefined();
+      expect(getNativeCrypto().asyncCurves).toBe("noble");
+    } finally {
+      vi.useRealTimers();
+    }
+    release();
+    // The self-test now runs to its end (two verifications are its last calls).
+    await vi.waitFor(() => expect(calls.verify).toBe(2));
+    await new Promise((resolve) => setTimeout(resolve, 0));
+    return { curves, calls };
+  }
+
+  it("uses WebCrypto for later calls when the self-test passes after its time ran out", async () => {
+    const { curves, calls } = await selfTestAfterItsTime();
+    expect(getNativeCrypto().asyncCurves).toBe("webcrypto");
+    await expect(nativeCurves()).resolves.toBe(curves);
+    const seed = randomKey();
+    const message = new TextEncoder().encode("after a late self-test");
+    const signsBefore = calls.sign;
+    expect(bytesToHex(await signAsync(seed, message))).toBe(bytesToHex(ed25519.sign(message, seed)));
+    expect(calls.sign, "the signature made on WebCrypto").toBe(signsBefore + 1);
+  });
+
+  it("stays on noble when the self-test fails after its time ran out", async () => {
+    // It accepts the malleated signature: the self-test's last check fails.
+    const { calls } = await selfTestAfterItsTime({ verify: async () => true });
+    expect(getNativeCrypto().asyncCurves).toBe("noble");
+    await expect(nativeCurves()).resolves.toBeUndefined();
+    const signsBefore = calls.sign;
+    const seed = randomKey();
+    const message = new TextEncoder().encode("after a failed late self-test");
+    expect(bytesToHex(await signAsync(seed, message))).toBe(bytesToHex(ed25519.sign(message, seed)));
+    expect(calls.sign, "no signature on WebCrypto").toBe(signsBefore);
+  });
+
   it("runs one self-test for many first calls, and none on WebCrypto once switched off while it ran", async () => {
     const { curves, calls } = countingCurves();
     setNativeBackendsForTesting({ node: undefined, curves });
