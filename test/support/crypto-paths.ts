@@ -41,7 +41,8 @@ export function webCallCounts(): CurveCalls {
 
 /**
  * The real `crypto.subtle` behind an object that counts each call of the curve methods (and runs
- * the {@link onWebCall} hook first), with optional replacements for some of them.
+ * the {@link onWebCall} hook first, {@link onWebResult} last), with optional replacements for some
+ * of them. Every method is async: a hook that throws makes the call reject.
  */
 export function countingCurves(replace: Partial<WebCryptoCurves> = {}): { curves: WebCryptoCurves; calls: CurveCalls } {
   const subtle = globalThis.crypto.subtle as unknown as Record<CurveMethod, (...args: unknown[]) => unknown>;

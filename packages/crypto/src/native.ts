@@ -178,8 +178,9 @@ export function nativeSubtle(): WebCryptoSubtle | undefined {
  * `node:crypto` is absent (browsers): resolves to `undefined` when `node:crypto` is there (its
  * synchronous calls are faster), in mode `"off"` (also when it was set while the self-test ran),
  * or when WebCrypto lacks the curves or fails its known-answer self-test. The self-test runs once,
- * for the first call, and its verdict is kept for the life of the page or process; a self-test
- * that has not passed within {@link CURVES_SELF_TEST_MS} counts as failed until it does pass.
+ * for the first call. A pass or a failure is kept for the life of the page or process; a self-test
+ * that has not answered within {@link CURVES_SELF_TEST_MS} counts as failed until it passes, which
+ * switches the operations started after that to WebCrypto.
  */
 export async function nativeCurves(): Promise<WebCryptoCurves | undefined> {
   if (!curvesAllowed()) return undefined;
@@ -195,7 +196,7 @@ function curvesAllowed(): boolean {
   return nativeMode() !== "off" && nativeNodeCrypto() === undefined;
 }
 
-/** How long the curves' self-test may take before the SDK gives up on WebCrypto's curves. */
+/** How long the curves' self-test may take before calls stop waiting for it and use noble. */
 export const CURVES_SELF_TEST_MS = 5000;
 
 /**

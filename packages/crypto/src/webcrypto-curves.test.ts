@@ -109,7 +109,7 @@ describe("which path the asynchronous calls take", () => {
    * A self-test held back (its first `importKey` waits for `release`) past its time, then let run
    * on `curves` after the first call went to noble: what later calls use.
    */
-  async function selfTestAfterItsTime(replace: Partial<WebCryptoCurves> = {}) {
+  async function selfTestAfterItsTime(replace: Partial<WebCryptoCurves> = {}, beforeRelease: () => void = () => undefined) {
     let release: () => void = () => undefined;
     const held = new Promise<void>((resolve) => {
       release = resolve;
@@ -132,6 +132,7 @@ describe("which path the asynchronous calls take", () => {
     } finally {
       vi.useRealTimers();
     }
+    beforeRelease();
     release();
     // The self-test now runs to its end (two verifications are its last calls).
     await vi.waitFor(() => expect(calls.verify).toBe(2));
@@ -160,6 +161,14 @@ describe("which path the asynchronous calls take", () => {
     const message = new TextEncoder().encode("after a failed late self-test");
     expect(bytesToHex(await signAsync(seed, message))).toBe(bytesToHex(ed25519.sign(message, seed)));
     expect(calls.sign, "no signature on WebCrypto").toBe(signsBefore);
+  });
+
+  it("keeps a late pass from switching to WebCrypto a candidate that was replaced meanwhile", async () => {
+    const other = countingCurves();
+    await selfTestAfterItsTime({}, () => setNativeBackendsForTesting({ curves: other.curves }));
+    expect(getNativeCrypto().asyncCurves, "the new candidate, not tested yet").toBe("untested");
+    await expect(nativeCurves()).resolves.toBe(other.curves);
+    expect(other.calls.verify, "the new candidate's own self-test").toBe(2);
   });
 
   it("runs one self-test for many first calls, and none on WebCrypto once switched off while it ran", async () => {

@@ -109,9 +109,9 @@ export async function sealSharesAsync(options: ShareRoomKeyOptions): Promise<{ s
 }
 
 /**
- * How many shares (or bundle checks) {@link shareRoomKeyAsync} keeps in flight at once. Sharing
- * with 1,000 devices in Chromium 150 took about as long with 8, 32 or 64 in flight (within the
- * machine's noise), about a third longer with 1, and no less with 256.
+ * How many shares (or bundle checks) {@link shareRoomKeyAsync} keeps in flight at once. In a
+ * one-off comparison (sharing with 1,000 devices in Chromium 150, not kept in bench/), 8, 32 and 64
+ * were equally fast within the machine's noise, 1 about a third slower, and 256 no faster.
  */
 const SHARES_IN_FLIGHT = 32;
 

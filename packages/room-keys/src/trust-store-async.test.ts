@@ -501,9 +501,17 @@ describe("shareRoomKeyWithTrustAsync on WebCrypto only: the trust store while th
     const store = TrustStore.create();
     store.check(otherBob.publicBundle); // Bob refused when the call starts
     const to = [carol.publicBundle, bob.publicBundle, dave.publicBundle];
+    const events = recorder(store);
     const flips = flipBobWhileSealing(store, bob, otherBob, 1);
     const { shares, refused } = await shareRoomKeyWithTrustAsync({ keyring, from: alice, to, trustStore: store });
     expect(flips.flipped()).toBe(1);
+    // The first attempt reported Bob's change (true then); the second pinned all three.
+    expect(events.map((event) => [event.type, address(event)])).toEqual([
+      ["identity-changed", "bob/laptop"],
+      ["identity-pinned", "carol/tablet"],
+      ["identity-pinned", "bob/laptop"],
+      ["identity-pinned", "dave/phone"],
+    ]);
     // Bob's pin was forgotten during the first attempt: the second shares with him too.
     expect(shares.map(recipientOf)).toEqual(["carol/tablet", "bob/laptop", "dave/phone"]);
     expect(refused).toEqual([]);
@@ -519,15 +527,46 @@ describe("shareRoomKeyWithTrustAsync on WebCrypto only: the trust store while th
     const store = TrustStore.create();
     store.check(otherBob.publicBundle);
     const to = [carol.publicBundle, bob.publicBundle, dave.publicBundle];
+    const events = recorder(store);
     const flips = flipBobWhileSealing(store, bob, otherBob, 3);
     const asyncResult = await shareRoomKeyWithTrustAsync({ keyring, from: alice, to, trustStore: store });
     expect(flips.flipped()).toBe(3);
+    // Each attempt reported what was true when it began: Bob changed (first attempt); the second
+    // flip pinned Bob's other keys again (its own event), so the third reported him changed again.
+    // The synchronous share then pinned all three.
+    expect(events.map((event) => [event.type, address(event)])).toEqual([
+      ["identity-changed", "bob/laptop"],
+      ["identity-pinned", "bob/laptop"],
+      ["identity-changed", "bob/laptop"],
+      ["identity-pinned", "carol/tablet"],
+      ["identity-pinned", "bob/laptop"],
+      ["identity-pinned", "dave/phone"],
+    ]);
     // Three attempts on WebCrypto (2, 3 and 2 shares), then the synchronous share (on noble here).
     expect(webCallCounts().deriveBits).toBe(2 * (2 + 3 + 2));
     // The third flip forgot Bob's pin again: he is shared with, as the sync call on that store does.
     expect(asyncResult.shares.map(recipientOf)).toEqual(["carol/tablet", "bob/laptop", "dave/phone"]);
     expect(asyncResult.refused).toEqual([]);
     expect(accept(asyncResult.shares[1]!, bob, alice)).toMatchObject({ keyVersion: 1 });
+  });
+
+  it("reports a refusal seen in its last step before the keyring's rules reject it, as the sync call does", async () => {
+    const { alice, bob, carol, otherBob, keyring } = await room();
+    const thirdBob = await createDeviceIdentity({ userId: "bob", deviceId: "laptop" });
+    const store = TrustStore.create();
+    store.check(otherBob.publicBundle); // Bob refused when the call starts
+    const events = recorder(store);
+    onWebCall((method) => {
+      if (method !== "deriveBits") return;
+      onWebCall(undefined);
+      // Still refused, now against other keys (not reported yet); and a member removed.
+      store.acceptChangedIdentity(thirdBob.publicBundle);
+      keyring.removeMember({ userId: "mallory" });
+    });
+    const outcome = await asyncOutcome(() => shareRoomKeyWithTrustAsync({ keyring, from: alice, to: [carol.publicBundle, bob.publicBundle], trustStore: store }));
+    expect(outcome).toBe("ROTATION_REQUIRED");
+    expect(events.map((event) => event.type)).toEqual(["identity-changed", "identity-pinned", "identity-changed"]);
+    expect(store.pinned("carol", "tablet"), "nothing pinned by the call").toBeUndefined();
   });
 
   it("reads the keyring's rules in the step that pins: a member removed at any moment before it rejects the call, with nothing pinned", async () => {

@@ -559,7 +559,10 @@ export function shareRoomKeyWithTrust(options: ShareRoomKeyWithTrustOptions): Tr
  * devices pinned, in one synchronous step once the shares exist. Should the store have changed for
  * one of the recipients meanwhile (only your own code changes it), the call seals the shares again
  * for the store as it now is; after three such attempts it does the whole share with
- * `shareRoomKeyWithTrust` (synchronous, and in a browser on noble), so it always ends.
+ * `shareRoomKeyWithTrust` (synchronous, and in a browser on noble), so it always ends. The shares,
+ * `refused` and pins are then what the synchronous call gives on the store as it is at the end;
+ * the events are not always: each attempt reports the changed identities it sees, so a device
+ * whose identity changed and was then accepted while the call ran was reported, though shared with.
  *
  * @example
  * ```ts
@@ -584,8 +587,9 @@ export async function shareRoomKeyWithTrustAsync(options: ShareRoomKeyWithTrustO
     // this step, so the rules read here are the ones the shares and pins go out under.
     const plan = trustInternals.plan(trustStore, verified);
     if (plan.accepted.length === before.accepted.length && plan.accepted.every((entry, index) => entry === before.accepted[index])) {
-      recheck();
+      // In the synchronous call's order: refusals reported, then the rules, then the pins.
       const refused = refuseChanged(trustStore, plan);
+      recheck();
       trustInternals.commit(trustStore, plan);
       return { shares, refused };
     }
