@@ -10,7 +10,11 @@
 //   and compares each outcome with noble's (and Wycheproof's verdict), counting the cases that
 //   reached Chromium's WebCrypto. Without ../shared/vectors/wycheproof these cases are skipped with
 //   a message, and the random cases below still run;
-// - compares 200 random exchanges and signatures with noble's, byte for byte.
+// - compares 200 random exchanges and signatures with noble's, byte for byte;
+// - runs long base64url texts through the browser's `Uint8Array.fromBase64` and `toBase64` as the
+//   SDK uses them (counted), and checks that they give the JS codec's answers: the same texts for
+//   random bytes, and a refusal of every non-canonical text (whitespace, padding, characters
+//   outside the alphabet, non-zero unused bits, a lone last character).
 // Exits non-zero with a one-line reason on any difference.
 import { existsSync, readFileSync } from "node:fs";
 import { clearTimeout, setTimeout } from "node:timers";
@@ -24,18 +28,26 @@ const TOTAL_MS = 120_000;
 
 // The SDK's internal modules, as the packages use them, and noble as the reference.
 const ENTRY = `
-export { getNativeCrypto, nativeCurves } from "./src/native.ts";
+export { getNativeCrypto, nativeCurves, setNativeCrypto } from "./src/native.ts";
+export { base64urlDecode, base64urlEncode } from "./src/bytes.ts";
 export { x25519ExchangeAsync } from "./src/x25519.ts";
 export { signAsync, verifyAsync } from "./src/signing.ts";
 export { ed25519, x25519 } from "@noble/curves/ed25519.js";
 `;
 
-// Runs in the page. WebCrypto calls are counted on SubtleCrypto's prototype, before the SDK runs.
+// Runs in the page. WebCrypto calls, and the browser's base64 calls, are counted before the SDK runs.
 const PAGE_SCRIPT = `
 const counts = { deriveBits: 0, verify: 0, sign: 0 };
 for (const name of Object.keys(counts)) {
   const original = SubtleCrypto.prototype[name];
   SubtleCrypto.prototype[name] = function (...args) { counts[name]++; return original.apply(this, args); };
+}
+const base64Calls = { fromBase64: 0, toBase64: 0 };
+if (typeof Uint8Array.fromBase64 === "function" && typeof Uint8Array.prototype.toBase64 === "function") {
+  const fromBase64 = Uint8Array.fromBase64;
+  const toBase64 = Uint8Array.prototype.toBase64;
+  Uint8Array.fromBase64 = function (...args) { base64Calls.fromBase64++; return fromBase64.apply(this, args); };
+  Uint8Array.prototype.toBase64 = function (...args) { base64Calls.toBase64++; return toBase64.apply(this, args); };
 }
 const sdk = await import("/curves.mjs");
 const hex = (text) => Uint8Array.from(text.match(/../g) ?? [], (pair) => parseInt(pair, 16));
@@ -83,6 +95,48 @@ globalThis.runCurves = async ({ x25519Cases, ed25519Groups }) => {
   result.differenceCount = differences.length;
   return result;
 };
+// Long texts (from 96 bytes encoded, 1,024 characters decoded) take the native path when on.
+globalThis.runBase64url = () => {
+  const onBothPaths = (run) => {
+    sdk.setNativeCrypto("off");
+    const js = run();
+    sdk.setNativeCrypto("auto");
+    return { native: run(), js };
+  };
+  const show = (value) => (value === undefined ? "undefined" : typeof value === "string" ? value.length + " characters" : value.length + " bytes");
+  const differences = [];
+  let texts = 0;
+  let refusals = 0;
+  for (const length of [96, 97, 98, 767, 768, 769, 770, 771, 1000, 4096, 4097, 4098, 65536]) {
+    const bytes = crypto.getRandomValues(new Uint8Array(length));
+    const encoded = onBothPaths(() => sdk.base64urlEncode(bytes));
+    if (encoded.native !== encoded.js) differences.push("encode " + length + " bytes");
+    const text = encoded.js;
+    const decoded = onBothPaths(() => sdk.base64urlDecode(text));
+    if (decoded.native === undefined || decoded.js === undefined || toHex(decoded.native) !== toHex(bytes) || toHex(decoded.js) !== toHex(bytes)) differences.push("decode " + length + " bytes");
+    texts++;
+    if (text.length < 1024) continue;
+    const middle = text.length >> 1;
+    const URL_SAFE = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+    const lastValue = URL_SAFE.indexOf(text.at(-1));
+    const unusedBits = text.length % 4 === 2 ? 0x0f : text.length % 4 === 3 ? 0x03 : 0;
+    const bad = [
+      text + " ", " " + text, text.slice(0, middle) + "\\n" + text.slice(middle), text.slice(0, middle) + "\\t" + text.slice(middle),
+      text + "=", text + "==", text.slice(0, -1) + "+", text.slice(0, middle) + "/" + text.slice(middle + 1),
+      text.slice(0, middle) + "é" + text.slice(middle + 1), text.slice(0, middle) + "\\u0141" + text.slice(middle + 1),
+      text.slice(0, middle) + "." + text.slice(middle + 1),
+    ];
+    if (unusedBits !== 0) bad.push(text.slice(0, -1) + URL_SAFE[lastValue | 1]);
+    if (text.length % 4 === 0) bad.push(text + "A"); // a lone last character
+    for (const variant of bad) {
+      if (variant === text) continue;
+      const outcome = onBothPaths(() => sdk.base64urlDecode(variant));
+      if (outcome.native !== undefined || outcome.js !== undefined) differences.push("accepted a non-canonical text of " + variant.length + " characters: native " + show(outcome.native) + ", JS " + show(outcome.js));
+      refusals++;
+    }
+  }
+  return { texts, refusals, calls: { ...base64Calls }, differences: differences.slice(0, 10), differenceCount: differences.length };
+};
 `;
 
 function wycheproof(name) {
@@ -126,15 +180,23 @@ async function main() {
       `  - ${version}: ${result.x25519} Wycheproof x25519 cases (${result.vectorCalls.deriveBits} WebCrypto derivations), ` +
         `${result.ed25519} ed25519 cases (${result.vectorCalls.verify} WebCrypto verifications), ${result.random} random exchanges and signatures: all as noble`,
     );
+    const base64 = await page.evaluate(() => globalThis.runBase64url());
+    if (pageErrors.length > 0) fail(`the page threw: ${pageErrors[0].message}`);
+    if (base64.differenceCount > 0) fail(`${base64.differenceCount} base64url differences, first: ${base64.differences.join("; ")}`);
+    if (base64.calls.fromBase64 === 0 || base64.calls.toBase64 === 0) fail(`base64url did not use Uint8Array.fromBase64 and toBase64: ${JSON.stringify(base64.calls)}`);
+    console.log(
+      `  - base64url: ${base64.texts} long texts encoded and decoded, ${base64.refusals} non-canonical ones refused, as the JS codec does ` +
+        `(Uint8Array.fromBase64 ${base64.calls.fromBase64} calls, toBase64 ${base64.calls.toBase64})`,
+    );
   } finally {
     await close();
     clearTimeout(timer);
   }
-  console.log("WebCrypto curves browser test passed");
+  console.log("WebCrypto curves and base64url browser test passed");
 }
 
 function fail(reason) {
-  console.error(`WebCrypto curves browser test failed: ${reason}`);
+  console.error(`WebCrypto curves and base64url browser test failed: ${reason}`);
   process.exit(1);
 }
 

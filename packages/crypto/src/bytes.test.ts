@@ -3,9 +3,10 @@
  * canonical-only decoding (RFC 4648 §3.5), strict UTF-8 (RFC 3629) and the CSPRNG wrapper.
  */
 import fc from "fast-check";
-import { describe, expect, it, vi } from "vitest";
-import { base64Decode, base64Encode, base64urlDecode, base64urlEncode, randomBytes, utf8Decode, utf8Encode } from "./bytes";
+import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import { base64Decode, base64Encode, base64urlDecode, base64urlEncode, lookUpBase64urlAgainForTesting, randomBytes, utf8Decode, utf8Encode } from "./bytes";
 import { getNativeCrypto, setNativeCrypto } from "./native";
+import { installWebBase64 } from "../../../test/support/web-base64";
 
 const STANDARD = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 const URL_SAFE = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
@@ -281,7 +282,45 @@ describe("base64url decoding of short and long texts (read directly, or through 
   });
 });
 
-describe("base64url through Node's Buffer (long inputs) and in JS (native crypto off)", () => {
+/** The runtime's native base64url codecs the SDK uses for long texts, each with a count of its calls. */
+const NATIVE_CODECS = [
+  {
+    name: "Node's Buffer",
+    setUp(): () => number {
+      lookUpBase64urlAgainForTesting();
+      const from = vi.spyOn(Buffer, "from");
+      return () => from.mock.calls.length;
+    },
+    tearDown(): void {
+      vi.restoreAllMocks();
+    },
+  },
+  {
+    name: "Uint8Array.fromBase64 and toBase64 (as in a browser)",
+    setUp(): () => number {
+      installed = installWebBase64();
+      lookUpBase64urlAgainForTesting({ withoutNodeBuffer: true });
+      const { calls } = installed;
+      return () => calls.fromBase64 + calls.toBase64;
+    },
+    tearDown(): void {
+      installed?.uninstall();
+      installed = undefined;
+      lookUpBase64urlAgainForTesting();
+    },
+  },
+];
+let installed: ReturnType<typeof installWebBase64> | undefined;
+
+describe.each(NATIVE_CODECS)("base64url through $name (long inputs) and in JS (native crypto off)", (codec) => {
+  let nativeCalls: () => number = () => 0;
+  beforeEach(() => {
+    nativeCalls = codec.setUp();
+  });
+  afterEach(() => {
+    codec.tearDown();
+  });
+
   /** `run` with native acceleration set to `mode`; restores the mode the test project set. */
   function withMode<T>(mode: "auto" | "off", run: () => T): T {
     const previous = getNativeCrypto().mode;
@@ -301,23 +340,18 @@ describe("base64url through Node's Buffer (long inputs) and in JS (native crypto
     .map(([bytes, skip]) => bytes.subarray(Math.min(skip, bytes.length)));
   const BOUNDARY_LENGTHS = [0, 1, 2, 95, 96, 97, 766, 767, 768, 769, 770, 4500];
 
-  it("take the Buffer path for long inputs only when native crypto is on, and JS for short ones", () => {
-    const from = vi.spyOn(Buffer, "from");
-    try {
-      const calls = (mode: "auto" | "off", run: () => unknown): number => {
-        from.mockClear();
-        withMode(mode, run);
-        return from.mock.calls.length;
-      };
-      expect(calls("auto", () => base64urlEncode(new Uint8Array(4096)))).toBeGreaterThan(0);
-      expect(calls("auto", () => base64urlDecode("A".repeat(4096)))).toBeGreaterThan(0);
-      expect(calls("off", () => base64urlEncode(new Uint8Array(4096)))).toBe(0);
-      expect(calls("off", () => base64urlDecode("A".repeat(4096)))).toBe(0);
-      expect(calls("auto", () => base64urlEncode(new Uint8Array(16)))).toBe(0);
-      expect(calls("auto", () => base64urlDecode("A".repeat(24)))).toBe(0);
-    } finally {
-      from.mockRestore();
-    }
+  it("take the native path for long inputs only when native crypto is on, and JS for short ones", () => {
+    const calls = (mode: "auto" | "off", run: () => unknown): number => {
+      const before = nativeCalls();
+      withMode(mode, run);
+      return nativeCalls() - before;
+    };
+    expect(calls("auto", () => base64urlEncode(new Uint8Array(4096)))).toBeGreaterThan(0);
+    expect(calls("auto", () => base64urlDecode("A".repeat(4096)))).toBeGreaterThan(0);
+    expect(calls("off", () => base64urlEncode(new Uint8Array(4096)))).toBe(0);
+    expect(calls("off", () => base64urlDecode("A".repeat(4096)))).toBe(0);
+    expect(calls("auto", () => base64urlEncode(new Uint8Array(16)))).toBe(0);
+    expect(calls("auto", () => base64urlDecode("A".repeat(24)))).toBe(0);
   });
 
   it("encode the same text on both paths, the one Buffer gives, for bytes of 0 to 4,500 and views at an offset", () => {

@@ -109,63 +109,112 @@ function decode(text: string, { values }: Alphabet): Uint8Array | undefined {
   return invalid < 0 || high > 0x7f ? undefined : out;
 }
 
-// In Node (and Bun, Deno), Buffer's native base64url is several times faster on long texts. It
-// is lenient (it skips characters outside the alphabet), so a decoded text is accepted only when
-// re-encoding gives the same text back: exactly the canonical texts. Short texts stay in JS,
-// where the call costs more than it saves. `setNativeCrypto("off")` turns this off too.
+// Long base64url texts go through the runtime's native codec where it has one, several times
+// faster than the JS loops above: Buffer in Node (and Bun, Deno), `Uint8Array.prototype.toBase64`
+// and `Uint8Array.fromBase64` in browsers that have them. Both decoders are lenient (Buffer skips
+// characters outside the alphabet; `fromBase64` skips whitespace and takes padding), so a decoded
+// text is accepted only when re-encoding gives the same text back: exactly the canonical texts.
+// Short texts stay in JS, where the call costs more than it saves. `setNativeCrypto("off")` turns
+// this off too.
+interface NativeBase64url {
+  encode(bytes: Uint8Array): string;
+  /** The bytes of `text` (lenient), in a Uint8Array of their own, or `undefined` when it throws. */
+  decodeLenient(text: string): Uint8Array | undefined;
+}
+const NATIVE_ENCODE_FROM_BYTES = 96;
+const NATIVE_DECODE_FROM_CHARS = 1024;
+let nativeCodec: NativeBase64url | undefined | null = null; // null: not looked up yet
+let nodeBufferHiddenForTesting = false;
+
+function nativeBase64url(): NativeBase64url | undefined {
+  if (nativeMode() === "off") return undefined;
+  if (nativeCodec === null) nativeCodec = (nodeBufferHiddenForTesting ? undefined : lookUpNodeBuffer()) ?? lookUpWebBase64url();
+  return nativeCodec;
+}
+
+/**
+ * @internal For tests: look the native codec up again on first use, optionally as in a runtime
+ * without `node:buffer` (a browser).
+ */
+export function lookUpBase64urlAgainForTesting({ withoutNodeBuffer = false }: { withoutNodeBuffer?: boolean } = {}): void {
+  nodeBufferHiddenForTesting = withoutNodeBuffer;
+  nativeCodec = null;
+}
+
+/** A known answer (RFC 4648 §10's "foo" after 0xfb 0xff, in the URL-safe alphabet) both ways. */
+function passesKnownAnswer(codec: NativeBase64url): boolean {
+  try {
+    const back = codec.decodeLenient("-_9mb28");
+    return codec.encode(Uint8Array.of(0xfb, 0xff, 0x66, 0x6f, 0x6f)) === "-_9mb28" && back?.length === 5 && back[0] === 0xfb && back[4] === 0x6f;
+  } catch {
+    return false;
+  }
+}
+
 type NodeBuffer = Uint8Array & { toString(encoding: "base64url"): string };
 interface NodeBufferClass {
   from(text: string, encoding: "base64url"): NodeBuffer;
   from(buffer: ArrayBufferLike, byteOffset: number, length: number): NodeBuffer;
 }
-const NATIVE_ENCODE_FROM_BYTES = 96;
-const NATIVE_DECODE_FROM_CHARS = 1024;
-let nodeBuffer: NodeBufferClass | undefined | null = null; // null: not looked up yet
 
-function nativeBuffer(): NodeBufferClass | undefined {
-  if (nativeMode() === "off") return undefined;
-  if (nodeBuffer === null) nodeBuffer = lookUpNodeBuffer();
-  return nodeBuffer;
+function lookUpNodeBuffer(): NativeBase64url | undefined {
+  const buffer = (builtinModule("node:buffer") as { Buffer?: NodeBufferClass } | undefined)?.Buffer;
+  if (typeof buffer?.from !== "function") return undefined;
+  const codec: NativeBase64url = {
+    encode: (bytes) => buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString("base64url"),
+    decodeLenient(text) {
+      const decoded = buffer.from(text, "base64url");
+      // Short results live in Buffer's shared pool: copy them out and wipe the pooled bytes.
+      if (decoded.byteOffset === 0 && decoded.byteLength === decoded.buffer.byteLength) return new Uint8Array(decoded.buffer);
+      const copy = new Uint8Array(decoded);
+      decoded.fill(0);
+      return copy;
+    },
+  };
+  return passesKnownAnswer(codec) ? codec : undefined;
 }
 
-function lookUpNodeBuffer(): NodeBufferClass | undefined {
-  const candidate = (builtinModule("node:buffer") as { Buffer?: NodeBufferClass } | undefined)?.Buffer;
-  if (typeof candidate?.from !== "function") return undefined;
-  try {
-    // A known answer (RFC 4648 §10, in the URL-safe alphabet) before trusting it.
-    const known = candidate.from(new Uint8Array([0xfb, 0xff, 0x66, 0x6f, 0x6f]).buffer, 0, 5).toString("base64url");
-    const back = candidate.from("-_9mb28", "base64url");
-    return known === "-_9mb28" && back.length === 5 && back[0] === 0xfb && back[4] === 0x6f ? candidate : undefined;
-  } catch {
-    return undefined;
-  }
+type WebBase64Bytes = Uint8Array & { toBase64(options: { alphabet: "base64url"; omitPadding: true }): string };
+type WebBase64Class = { fromBase64(text: string, options: { alphabet: "base64url" }): Uint8Array };
+const WEB_ENCODE_OPTIONS = { alphabet: "base64url", omitPadding: true } as const;
+const WEB_DECODE_OPTIONS = { alphabet: "base64url" } as const;
+
+function lookUpWebBase64url(): NativeBase64url | undefined {
+  const fromBase64 = (Uint8Array as unknown as Partial<WebBase64Class>).fromBase64;
+  const toBase64 = (Uint8Array.prototype as Partial<WebBase64Bytes>).toBase64;
+  if (typeof fromBase64 !== "function" || typeof toBase64 !== "function") return undefined;
+  const codec: NativeBase64url = {
+    encode: (bytes) => toBase64.call(bytes, WEB_ENCODE_OPTIONS),
+    decodeLenient(text) {
+      try {
+        return fromBase64.call(Uint8Array, text, WEB_DECODE_OPTIONS);
+      } catch {
+        return undefined; // SyntaxError: a character outside the alphabet, or a bad length
+      }
+    },
+  };
+  return passesKnownAnswer(codec) ? codec : undefined;
 }
 
-function nativeEncode(buffer: NodeBufferClass, bytes: Uint8Array): string {
-  return buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString("base64url");
-}
-
-function nativeDecode(buffer: NodeBufferClass, text: string): Uint8Array | undefined {
+function nativeDecode(codec: NativeBase64url, text: string): Uint8Array | undefined {
   if (text.length % 4 === 1) return undefined;
-  const decoded = buffer.from(text, "base64url");
-  // Short results live in Buffer's shared pool: copy them out and wipe the pooled bytes.
-  const own = decoded.byteOffset === 0 && decoded.byteLength === decoded.buffer.byteLength;
-  const canonical = decoded.toString("base64url") === text;
-  const out = canonical ? (own ? new Uint8Array(decoded.buffer) : new Uint8Array(decoded)) : undefined;
-  if (!own || !canonical) decoded.fill(0);
-  return out;
+  const decoded = codec.decodeLenient(text);
+  if (decoded === undefined) return undefined;
+  if (codec.encode(decoded) === text) return decoded;
+  decoded.fill(0);
+  return undefined;
 }
 
 /** Unpadded base64url (RFC 4648 §5), the encoding of every byte field on the wire. */
 export function base64urlEncode(bytes: Uint8Array): string {
-  const buffer = bytes.length >= NATIVE_ENCODE_FROM_BYTES ? nativeBuffer() : undefined;
-  return buffer === undefined ? encode(bytes, URL_SAFE_ALPHABET, false) : nativeEncode(buffer, bytes);
+  const codec = bytes.length >= NATIVE_ENCODE_FROM_BYTES ? nativeBase64url() : undefined;
+  return codec === undefined ? encode(bytes, URL_SAFE_ALPHABET, false) : codec.encode(bytes);
 }
 
 /** Decodes canonical unpadded base64url; `undefined` for anything else. */
 export function base64urlDecode(text: string): Uint8Array | undefined {
-  const buffer = text.length >= NATIVE_DECODE_FROM_CHARS ? nativeBuffer() : undefined;
-  return buffer === undefined ? decode(text, URL_SAFE_ALPHABET) : nativeDecode(buffer, text);
+  const codec = text.length >= NATIVE_DECODE_FROM_CHARS ? nativeBase64url() : undefined;
+  return codec === undefined ? decode(text, URL_SAFE_ALPHABET) : nativeDecode(codec, text);
 }
 
 /** Padded standard base64 (RFC 4648 §4). */

@@ -10,6 +10,7 @@
  * | X25519, Ed25519 in async key sharing (`sealRoomKeyShareAsync`) | WebCrypto (`crypto.subtle`) | browsers without `node:crypto` | noble |
  * | HMAC-SHA-256 in HPKE's key schedule | `node:crypto` | Node, Bun, Deno | noble |
  * | base64url of long texts (bytes.ts) | `Buffer` (`node:buffer`) | Node, Bun, Deno | JS |
+ * | base64url of long texts (bytes.ts) | `Uint8Array.prototype.toBase64`, `Uint8Array.fromBase64` | browsers that have them | JS |
  *
  * Every native path produces the same bytes as noble (tests cross-check each one on random
  * inputs and on the vectors), and `setNativeCrypto("off")` forces noble everywhere. The WebCrypto
