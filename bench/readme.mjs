@@ -13,11 +13,16 @@ const results = JSON.parse(await readFile(`${RESULTS_DIR}latest.json`, "utf8"));
 if (results.kind !== "full") throw new Error("bench/results/latest.json is not from a full run");
 
 const { machine, headline, size, budgets } = results;
-const pathLabel = { "ours-native": "Node (native)", "ours-pure-js": "pure JS (browsers, React Native)" };
+const pathLabel = (row) =>
+  ({
+    "ours-native": "Node (native)",
+    "ours-pure-js": "pure JS in Node (noble: React Native)",
+    "ours-chromium": `in ${row.browser} (browsers)¹`,
+  })[row.implementation];
 const ratioTable = markdownTable(
   ["chat round trip (encrypt + decrypt)", "time", "÷ raw node:crypto", "÷ WebCrypto envelope", "÷ jose JWE"],
   headline.map((row) => [
-    `${row.size}, ${pathLabel[row.implementation]}`,
+    `${row.size}, ${pathLabel(row)}`,
     formatMs(row.roundTripMs),
     formatRatio(row.relativeTo.raw),
     formatRatio(row.relativeTo.webcrypto),
@@ -56,7 +61,10 @@ CPUs, Node ${machine.node}, ${machine.date.slice(0, 10)}, 1-minute load average 
 the start of the run and ${machine.loadAverage1mAtEnd.toFixed(1)} at the end.
 
 ${ratioTable}
-
+${headline.some((row) => row.implementation === "ours-chromium") ? `
+¹ Measured in a headless Chromium page (noble below 1 KiB, WebCrypto's AES-GCM from 1 KiB), beside a WebCrypto
+envelope and jose in the same page; ÷ raw node:crypto divides by the run's raw figure in Node.
+` : ""}
 ${lines.join("\n\n")}
 
 ${END}`;

@@ -6,8 +6,9 @@
 //      and XAES-256-GCM alone (the pure-JS path's floor), a WebCrypto envelope and jose; ratios
 //      against raw node:crypto from the same rounds;
 //   2. the key lifecycle (bench/share-keys.mjs): sharing with 10 to 1,000 devices, accepting,
-//      backup and restore of 10,000 key versions, the passphrase KDF; both paths; and sharing in
-//      Chromium (bench/browser.mjs), `shareRoomKeyAsync` on WebCrypto beside `shareRoomKey` on noble;
+//      backup and restore of 10,000 key versions, the passphrase KDF; both paths; and in Chromium
+//      (bench/browser.mjs) chat messages beside a WebCrypto envelope, jose and noble in the same
+//      page, and sharing with `shareRoomKeyAsync` on WebCrypto beside `shareRoomKey` on noble;
 //   3. peak memory (bench/memory.mjs): 100 MiB of chat as 1 KiB messages, a fresh process each;
 //   4. bundle sizes and cold import (bench/size.mjs), full runs only.
 //
@@ -23,7 +24,7 @@ import { KiB, MiB, RESULTS_DIR, formatBytes, formatMs, formatRatio, isShortRun, 
 import { IMPLEMENTATIONS, OPERATIONS, compareTasks, measureMessages, roundRatios } from "./messages.mjs";
 import { measureMemory } from "./memory.mjs";
 import { keyLifecycleTable, measureKeyLifecycle } from "./share-keys.mjs";
-import { browserTable, measureBrowser } from "./browser.mjs";
+import { browserMessageTable, browserRoundTrip, browserTable, measureBrowser } from "./browser.mjs";
 import { measureSize, sizeBudgetRows, sizeReport, sizeTables, writeSizeReport } from "./size.mjs";
 
 const short = isShortRun();
@@ -36,8 +37,8 @@ const loadAtStart = os.loadavg()[0];
 log(`bench: ${short ? "short" : "full"} run; native switch: ${native.available ? native.source : "none in this build"}`);
 const messages = await measureMessages({ api, native, short, log });
 const keyLifecycle = await measureKeyLifecycle({ api, native, short, log });
-const browserShare = await measureBrowser({ api, short, log });
-if (browserShare.skipped !== undefined) log(`  key sharing in a browser: skipped, ${browserShare.skipped}`);
+const browser = await measureBrowser({ api, short, log });
+if (browser.skipped !== undefined) log(`  chat messages and key sharing in a browser: skipped, ${browser.skipped}`);
 const memory = await measureMemory({ short, log });
 const size = short ? undefined : await measureSize({ short });
 
@@ -72,7 +73,7 @@ function shareFloorNote(path, devices, kind) {
 }
 /** A browser share's median, `call` "async" or "sync", or `undefined` (skipped, or a short run). */
 function browserShareMs(devices, call, kind) {
-  const entry = browserShare.share?.find((share) => share.devices === devices);
+  const entry = browser.share?.find((share) => share.devices === devices);
   return entry === undefined ? undefined : median(entry[`${call}${kind === "cold" ? "Cold" : "Warm"}`]);
 }
 function restoreMs(path) {
@@ -147,7 +148,7 @@ for (const kind of ["cold", "warm"]) {
     max: 1500,
     format: formatMs,
     note: noble === undefined ? undefined : `\`shareRoomKey\` (noble) in the same page ${formatMs(noble)}`,
-    missing: browserShare.skipped === undefined ? undefined : `not measured: ${browserShare.skipped}`,
+    missing: browser.skipped === undefined ? undefined : `not measured: ${browser.skipped}`,
   });
   budget(`share one key version with 1,000 devices, Node (native), ${kind}`, shareMs("native", 1000, kind), {
     max: 300,
@@ -172,6 +173,8 @@ const REFERENCES = [
   { id: "jose", label: "jose JWE" },
 ];
 const headline = [];
+/** The run's raw node:crypto round trip at `bytes` (the Chromium rows' first denominator). */
+const rawRoundTripMs = (bytes) => messageSize(bytes)?.tasks.raw["round trip"].ms;
 for (const bytes of [200, 64 * KiB]) {
   const entry = messageSize(bytes);
   for (const ours of ["ours-native", "ours-pure-js"]) {
@@ -180,6 +183,22 @@ for (const bytes of [200, 64 * KiB]) {
       implementation: ours,
       roundTripMs: entry.tasks[ours]["round trip"].ms,
       relativeTo: Object.fromEntries(REFERENCES.map(({ id }) => [id, compareTasks(entry, ours, id, "round trip")])),
+    });
+  }
+  // In Chromium: ÷ raw node:crypto is this run's Node figure (another process, not the same
+  // rounds); the WebCrypto envelope and jose were measured in the page, in the same rounds.
+  const inPage = browserRoundTrip(browser, bytes, "ours");
+  if (inPage !== undefined) {
+    headline.push({
+      size: entry.label,
+      implementation: "ours-chromium",
+      browser: browser.browser,
+      roundTripMs: inPage.ms,
+      relativeTo: {
+        raw: inPage.ms / rawRoundTripMs(bytes),
+        webcrypto: browserRoundTrip(browser, bytes, "ours", "webcrypto").ratio,
+        jose: browserRoundTrip(browser, bytes, "ours", "jose").ratio,
+      },
     });
   }
 }
@@ -193,7 +212,7 @@ const results = {
   nativeCrypto: { available: native.available, source: native.source, paths },
   messages,
   keyLifecycle,
-  browser: browserShare,
+  browser,
   memory,
   size,
   headline,
@@ -202,7 +221,10 @@ const results = {
 
 // ---- Report ----
 
-const implementationLabel = Object.fromEntries(IMPLEMENTATIONS.map(({ id, label }) => [id, label]));
+const implementationLabel = {
+  ...Object.fromEntries(IMPLEMENTATIONS.map(({ id, label }) => [id, label])),
+  "ours-chromium": `@domvia/realtime-e2ee in ${browser.browser ?? "Chromium"} (the page's WebCrypto envelope and jose; ÷ raw: this run's Node figure)`,
+};
 const pathNote = native.available
   ? `switched with \`setNativeCrypto\` from ${native.source}; native: \`${JSON.stringify(paths.native)}\`; pure JS: \`${JSON.stringify(paths["pure-js"])}\``
   : "this build has no `setNativeCrypto`: both rows of our API run the same code, the build's default";
@@ -266,6 +288,25 @@ const sizeSection =
         return `${tables.bundles}\n\n${tables.coldImport}`;
       })();
 
+function browserSection() {
+  const { rounds, minMs, minCalls } = browser.messages;
+  return `${browser.browser}, headless, on a localhost page with esbuild browser bundles of the façade and of the references.
+
+### Chat messages
+
+Round trips of the same chat objects as above, in ${rounds} round(s), the tasks in alternating order, each at least ${minCalls} calls and ${minMs} ms after
+warm-up; a time is the median over rounds of the task's mean call, a ratio in the page the median over rounds of (task ÷ reference in that
+round). ÷ raw node:crypto divides by this run's raw round trip in Node at that size (another process, not the same rounds).
+
+${browserMessageTable(browser, rawRoundTripMs)}
+
+### Key sharing
+
+Bundles made in Node and handed over as JSON. \`asyncCurves\`: \`${browser.native.asyncCurves}\`.
+
+${browserTable(browser)}`;
+}
+
 const title = short ? "Performance (short run: smoke test only, the numbers mean little)" : "Performance";
 const report = `# ${title}
 
@@ -304,9 +345,9 @@ ${messageTables}
 
 ${keyLifecycleTable(keyLifecycle)}
 
-## Key sharing in a browser
+## In a browser
 
-${browserShare.skipped === undefined ? `${browserShare.browser}, headless, on a localhost page with an esbuild browser bundle of the façade; bundles made in Node and handed over as JSON. \`asyncCurves\`: \`${browserShare.native.asyncCurves}\`.\n\n${browserTable(browserShare)}` : `Skipped: ${browserShare.skipped}.`}
+${browser.skipped === undefined ? browserSection() : `Skipped: ${browser.skipped}.`}
 
 ## Peak memory: ${formatBytes(memory.totalBytes)} of chat as ${memory.messageBytes} B messages, encrypt + decrypt, one at a time
 
