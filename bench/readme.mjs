@@ -16,7 +16,7 @@ const { machine, headline, size, budgets } = results;
 const pathLabel = (row) =>
   ({
     "ours-native": "Node (native)",
-    "ours-pure-js": "pure JS in Node (noble: React Native)",
+    "ours-pure-js": "pure JS in Node (noble, as React Native runs it)",
     "ours-chromium": `in ${row.browser} (browsers)¹`,
   })[row.implementation];
 const ratioTable = markdownTable(
