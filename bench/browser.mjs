@@ -47,7 +47,7 @@ export const BROWSER_MESSAGE_TASKS = [
   { id: "ours", label: "@domvia/realtime-e2ee (noble below 1 KiB, WebCrypto AES-GCM from 1 KiB)" },
   { id: "webcrypto", label: "WebCrypto AES-GCM envelope (JSON + base64url), written by hand" },
   { id: "jose", label: "jose flattened JWE dir/A256GCM" },
-  { id: "noble", label: "noble AES-256-GCM alone (bytes in, bytes out)" },
+  { id: "noble", label: "noble AES-256-GCM on the JSON bytes, no associated data (then JSON.parse)" },
 ];
 
 /** What the page imports beside the façade: the references, bundled for the browser. */

@@ -63,7 +63,8 @@ the start of the run and ${machine.loadAverage1mAtEnd.toFixed(1)} at the end.
 ${ratioTable}
 ${headline.some((row) => row.implementation === "ours-chromium") ? `
 ¹ Measured in a headless Chromium page (noble below 1 KiB, WebCrypto's AES-GCM from 1 KiB), beside a WebCrypto
-envelope and jose in the same page; ÷ raw node:crypto divides by the run's raw figure in Node.
+envelope and jose in the same page (paired round by round); ÷ raw node:crypto is the ratio of the page's median to the
+run's median raw figure in Node (another process, not paired).
 ` : ""}
 ${lines.join("\n\n")}
 

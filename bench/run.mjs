@@ -296,7 +296,8 @@ function browserSection() {
 
 Round trips of the same chat objects as above, in ${rounds} round(s), the tasks in alternating order, each at least ${minCalls} calls and ${minMs} ms after
 warm-up; a time is the median over rounds of the task's mean call, a ratio in the page the median over rounds of (task ÷ reference in that
-round). ÷ raw node:crypto divides by this run's raw round trip in Node at that size (another process, not the same rounds).
+round). ÷ raw node:crypto is the ratio of the page's median to this run's median raw round trip in Node at that size (another
+process, not paired round by round).
 
 ${browserMessageTable(browser, rawRoundTripMs)}
 

@@ -114,6 +114,7 @@ globalThis.runBase64url = () => {
     const text = encoded.js;
     const decoded = onBothPaths(() => sdk.base64urlDecode(text));
     if (decoded.native === undefined || decoded.js === undefined || toHex(decoded.native) !== toHex(bytes) || toHex(decoded.js) !== toHex(bytes)) differences.push("decode " + length + " bytes");
+    else if (Object.getPrototypeOf(decoded.native) !== Uint8Array.prototype || decoded.native.byteOffset !== 0 || decoded.native.buffer.byteLength !== length) differences.push("decode " + length + " bytes: not a plain Uint8Array owning its memory");
     texts++;
     if (text.length < 1024) continue;
     const middle = text.length >> 1;
@@ -124,7 +125,9 @@ globalThis.runBase64url = () => {
       text + " ", " " + text, text.slice(0, middle) + "\\n" + text.slice(middle), text.slice(0, middle) + "\\t" + text.slice(middle),
       text + "=", text + "==", text.slice(0, -1) + "+", text.slice(0, middle) + "/" + text.slice(middle + 1),
       text.slice(0, middle) + "é" + text.slice(middle + 1), text.slice(0, middle) + "\\u0141" + text.slice(middle + 1),
-      text.slice(0, middle) + "." + text.slice(middle + 1),
+      text.slice(0, middle) + "." + text.slice(middle + 1), text.slice(0, middle) + "\\ud800" + text.slice(middle + 1),
+      // The same length as a valid text, so only the codec can refuse them: whitespace or padding in place of characters.
+      text.slice(0, middle) + " " + text.slice(middle + 1), text.slice(0, -1) + "=", text.slice(0, -2) + "==", text.slice(0, -4) + "A\\nA=",
     ];
     if (unusedBits !== 0) bad.push(text.slice(0, -1) + URL_SAFE[lastValue | 1]);
     if (text.length % 4 === 0) bad.push(text + "A"); // a lone last character

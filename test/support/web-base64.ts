@@ -4,7 +4,8 @@
  * browser codec path. It is as lenient as the specification's default (`lastChunkHandling:
  * "loose"`): ASCII whitespace is skipped, trailing padding is accepted, and the unused bits of
  * the last character are ignored; a character outside the alphabet or a lone last character
- * throws a SyntaxError. Counts its calls. The SDK must add the strictness itself.
+ * throws a SyntaxError. Counts its calls. The SDK must add the strictness itself. Where the
+ * runtime has the real functions (newer Node, Bun, Deno), they are counted instead of replaced.
  */
 import { Buffer } from "node:buffer";
 
@@ -16,12 +17,34 @@ interface Installed {
 
 const ALPHABETS: Record<Alphabet, RegExp> = { base64: /^[A-Za-z0-9+/]*$/, base64url: /^[A-Za-z0-9_-]*$/ };
 
-/** Installs the stand-in on `Uint8Array` (it must not be there already); `uninstall()` removes it. */
+/**
+ * Installs the stand-in on `Uint8Array` (or counters around the runtime's own functions, when it
+ * has both); `uninstall()` restores what was there.
+ */
 export function installWebBase64(): Installed {
   const target = Uint8Array as unknown as { fromBase64?: unknown };
   const prototype = Uint8Array.prototype as unknown as { toBase64?: unknown };
-  if ("fromBase64" in target || "toBase64" in prototype) throw new Error("this runtime has Uint8Array base64 already");
   const calls = { toBase64: 0, fromBase64: 0 };
+  const native = { fromBase64: target.fromBase64, toBase64: prototype.toBase64 };
+  if (typeof native.fromBase64 === "function" && typeof native.toBase64 === "function") {
+    const [fromBase64, toBase64] = [native.fromBase64, native.toBase64];
+    target.fromBase64 = function (this: unknown, ...args: unknown[]): unknown {
+      calls.fromBase64++;
+      return fromBase64.apply(this, args);
+    };
+    prototype.toBase64 = function (this: unknown, ...args: unknown[]): unknown {
+      calls.toBase64++;
+      return toBase64.apply(this, args);
+    };
+    return {
+      calls,
+      uninstall() {
+        target.fromBase64 = fromBase64;
+        prototype.toBase64 = toBase64;
+      },
+    };
+  }
+  if ("fromBase64" in target || "toBase64" in prototype) throw new Error("this runtime has only one of the Uint8Array base64 functions");
   prototype.toBase64 = function toBase64(this: Uint8Array, options: { alphabet?: Alphabet; omitPadding?: boolean } = {}): string {
     calls.toBase64++;
     const alphabet = options.alphabet ?? "base64";

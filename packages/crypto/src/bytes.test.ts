@@ -334,7 +334,7 @@ describe.each(NATIVE_CODECS)("base64url through $name (long inputs) and in JS (n
   const onBothPaths = <T>(run: () => T): { native: T; js: T } => ({ native: withMode("auto", run), js: withMode("off", run) });
 
   const hex = (bytes: Uint8Array | undefined): string | undefined => (bytes === undefined ? undefined : Buffer.from(bytes).toString("hex"));
-  /** Short inputs (JS on both paths) and long ones (Buffer when on: from 96 bytes encoded, 1,024 characters decoded), some as views at an offset. */
+  /** Short inputs (JS on both paths) and long ones (native when on: from 96 bytes encoded, 1,024 characters decoded), some as views at an offset. */
   const bytesArbitrary = fc
     .tuple(fc.oneof(fc.uint8Array({ maxLength: 100 }), fc.uint8Array({ minLength: 760, maxLength: 4500 })), fc.nat({ max: 3 }))
     .map(([bytes, skip]) => bytes.subarray(Math.min(skip, bytes.length)));
@@ -419,5 +419,88 @@ describe.each(NATIVE_CODECS)("base64url through $name (long inputs) and in JS (n
       }),
       { numRuns: 300 },
     );
+  });
+});
+
+describe("the browser's base64 codec is used only when it has both functions and they pass a known answer", () => {
+  let mode: "auto" | "off" = "auto";
+  beforeEach(() => {
+    mode = getNativeCrypto().mode; // the test project's
+    setNativeCrypto("auto");
+  });
+  afterEach(() => {
+    setNativeCrypto(mode);
+    installed?.uninstall();
+    installed = undefined;
+    lookUpBase64urlAgainForTesting();
+  });
+  const long = randomBytes(3000);
+  const text = Buffer.from(long).toString("base64url");
+
+  /** Encodes and decodes a long input as in a browser; returns how often the codec was called for them (after its lookup). */
+  function callsForLongInputs(): number {
+    lookUpBase64urlAgainForTesting({ withoutNodeBuffer: true });
+    base64urlEncode(new Uint8Array(200)); // the lookup, with its known answer
+    const before = installed!.calls.fromBase64 + installed!.calls.toBase64;
+    expect(base64urlEncode(long)).toBe(text);
+    expect(Buffer.from(base64urlDecode(text)!).equals(Buffer.from(long))).toBe(true);
+    return installed!.calls.fromBase64 + installed!.calls.toBase64 - before;
+  }
+
+  it("uses it when both functions are there and answer right", () => {
+    installed = installWebBase64();
+    expect(callsForLongInputs()).toBeGreaterThan(0);
+  });
+
+  type ToBase64 = (this: Uint8Array, options: object) => string;
+  /** Runs `run` with the stand-in's toBase64 replaced by `replace(theRightOne)`. */
+  function withToBase64<T>(replace: (right: ToBase64) => ToBase64, run: () => T): T {
+    installed = installWebBase64();
+    const prototype = Uint8Array.prototype as unknown as { toBase64: ToBase64 };
+    const right = prototype.toBase64;
+    prototype.toBase64 = replace(right);
+    try {
+      return run();
+    } finally {
+      prototype.toBase64 = right;
+    }
+  }
+
+  it("stays in JS when toBase64 gives a wrong answer", () => {
+    const calls = withToBase64(
+      (right) =>
+        function (this: Uint8Array, options: object): string {
+          return right.call(this, options).replace(/^./, "A");
+        },
+      callsForLongInputs,
+    );
+    expect(calls).toBe(0);
+  });
+
+  it("stays in JS when only one of the two functions exists", () => {
+    installed = installWebBase64();
+    const target = Uint8Array as unknown as { fromBase64?: unknown };
+    const fromBase64 = target.fromBase64;
+    delete target.fromBase64;
+    try {
+      expect(callsForLongInputs()).toBe(0);
+    } finally {
+      target.fromBase64 = fromBase64;
+    }
+  });
+
+  it("encodes in JS a view its toBase64 refuses", () => {
+    const encoded = withToBase64(
+      (right) =>
+        function (this: Uint8Array, options: object): string {
+          if (!(this instanceof Uint8Array)) throw new TypeError("not a Uint8Array");
+          return right.call(this, options);
+        },
+      () => {
+        lookUpBase64urlAgainForTesting({ withoutNodeBuffer: true });
+        return base64urlEncode(new Uint8ClampedArray(long) as unknown as Uint8Array);
+      },
+    );
+    expect(encoded).toBe(text);
   });
 });

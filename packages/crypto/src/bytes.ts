@@ -174,10 +174,11 @@ function lookUpNodeBuffer(): NativeBase64url | undefined {
   return passesKnownAnswer(codec) ? codec : undefined;
 }
 
-type WebBase64Bytes = Uint8Array & { toBase64(options: { alphabet: "base64url"; omitPadding: true }): string };
-type WebBase64Class = { fromBase64(text: string, options: { alphabet: "base64url" }): Uint8Array };
-const WEB_ENCODE_OPTIONS = { alphabet: "base64url", omitPadding: true } as const;
-const WEB_DECODE_OPTIONS = { alphabet: "base64url" } as const;
+type WebBase64Bytes = Uint8Array & { toBase64(options: object): string };
+type WebBase64Class = { fromBase64(text: string, options: object): Uint8Array };
+// Every option spelled out, on objects without a prototype: nothing inherited can change them.
+const WEB_ENCODE_OPTIONS = Object.freeze(Object.assign(Object.create(null) as object, { alphabet: "base64url", omitPadding: true } as const));
+const WEB_DECODE_OPTIONS = Object.freeze(Object.assign(Object.create(null) as object, { alphabet: "base64url", lastChunkHandling: "loose" } as const));
 
 function lookUpWebBase64url(): NativeBase64url | undefined {
   const fromBase64 = (Uint8Array as unknown as Partial<WebBase64Class>).fromBase64;
@@ -208,7 +209,14 @@ function nativeDecode(codec: NativeBase64url, text: string): Uint8Array | undefi
 /** Unpadded base64url (RFC 4648 §5), the encoding of every byte field on the wire. */
 export function base64urlEncode(bytes: Uint8Array): string {
   const codec = bytes.length >= NATIVE_ENCODE_FROM_BYTES ? nativeBase64url() : undefined;
-  return codec === undefined ? encode(bytes, URL_SAFE_ALPHABET, false) : codec.encode(bytes);
+  if (codec !== undefined) {
+    try {
+      return codec.encode(bytes);
+    } catch {
+      // A view the native codec does not take (toBase64 wants a plain Uint8Array): JS below.
+    }
+  }
+  return encode(bytes, URL_SAFE_ALPHABET, false);
 }
 
 /** Decodes canonical unpadded base64url; `undefined` for anything else. */

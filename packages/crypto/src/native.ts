@@ -55,8 +55,9 @@ export interface NativeCryptoInfo {
  * Padded plaintexts from this size use WebCrypto AES-GCM when `node:crypto` is not available.
  * In a one-off comparison of the SDK's round trips in Chromium 150 (this threshold at 0 and at
  * 4 KiB), WebCrypto took less time than noble at every size: about 0.85× at 64 B, 0.75× at 200 B,
- * 0.7× at 1 KiB and a third at 3 KiB. Below 1 KiB the gain is smaller and other engines' per-call
- * cost (two promises, a key import) is not measured here, so short messages stay on noble.
+ * 0.7× at 1 KiB and a third at 3 KiB. Other engines (Firefox, Safari, workers, React Native with a
+ * WebCrypto polyfill) are not measured here at any size; their per-call cost (two promises, a key
+ * import) matters most for short messages, where the gain was smaller, so those stay on noble.
  */
 export const WEBCRYPTO_MIN_BYTES = 1024;
 
