@@ -441,6 +441,23 @@ export function webEd25519PublicKey(curves: WebCryptoCurves, key: Uint8Array): P
   return curves.importKey("raw", key, WEB_ED25519, false, ["verify"]);
 }
 
+/**
+ * @internal `cache`'s import for `owner`, made by `load` on first use; one that fails is dropped,
+ * so the next use imports again. For WebCrypto keys, whose imports are promises.
+ */
+export function cachedImport<K extends object>(cache: WeakMap<K, Promise<unknown>>, owner: K, load: () => Promise<unknown>): Promise<unknown> {
+  let imported = cache.get(owner);
+  if (imported === undefined) {
+    const loading = load();
+    cache.set(owner, loading);
+    loading.catch(() => {
+      if (cache.get(owner) === loading) cache.delete(owner);
+    });
+    imported = loading;
+  }
+  return imported;
+}
+
 /** The u-coordinate 9 (RFC 7748 §4.1), imported once per WebCrypto. */
 const basePoints = new WeakMap<WebCryptoCurves, Promise<unknown>>();
 
@@ -450,16 +467,11 @@ const basePoints = new WeakMap<WebCryptoCurves, Promise<unknown>>();
  * wipe; this costs one more scalar multiplication instead.
  */
 export async function webX25519PublicKeyOf(curves: WebCryptoCurves, privateKey: unknown): Promise<Uint8Array> {
-  let base = basePoints.get(curves);
-  if (base === undefined) {
+  const base = cachedImport(basePoints, curves, () => {
     const nine = new Uint8Array(32);
     nine[0] = 9;
-    base = webX25519PublicKey(curves, nine);
-    basePoints.set(curves, base);
-    base.catch(() => {
-      if (basePoints.get(curves) === base) basePoints.delete(curves);
-    });
-  }
+    return webX25519PublicKey(curves, nine);
+  });
   return new Uint8Array(await curves.deriveBits({ name: "X25519", public: await base }, privateKey, 256));
 }
 

@@ -14,6 +14,7 @@ import { ed25519 } from "@noble/curves/ed25519.js";
 import { isBelowFieldPrime, randomBytes } from "./bytes";
 import {
   WEB_ED25519,
+  cachedImport,
   nativeCurves,
   nativeNodeCrypto,
   nodeEd25519PrivateKey,
@@ -78,15 +79,7 @@ export function sign(secretKey: Uint8Array, message: Uint8Array): Uint8Array {
 export async function signAsync(secretKey: Uint8Array, message: Uint8Array): Promise<Uint8Array> {
   const curves = await nativeCurves();
   if (curves === undefined) return sign(secretKey, message);
-  let key = webSigningKeys.get(secretKey);
-  if (key === undefined) {
-    key = webEd25519PrivateKey(curves, secretKey);
-    webSigningKeys.set(secretKey, key);
-    const imported = key;
-    imported.catch(() => {
-      if (webSigningKeys.get(secretKey) === imported) webSigningKeys.delete(secretKey);
-    });
-  }
+  const key = cachedImport(webSigningKeys, secretKey, () => webEd25519PrivateKey(curves, secretKey));
   try {
     return new Uint8Array(await curves.sign(WEB_ED25519, await key, message));
   } catch {

@@ -586,7 +586,7 @@ export async function shareRoomKeyWithTrustAsync(options: ShareRoomKeyWithTrustO
     // From here to the return, nothing waits: neither the store nor the keyring can change under
     // this step, so the rules read here are the ones the shares and pins go out under.
     const plan = trustInternals.plan(trustStore, verified);
-    if (plan.accepted.length === before.accepted.length && plan.accepted.every((entry, index) => entry === before.accepted[index])) {
+    if (sameAccepted(plan, before)) {
       // In the synchronous call's order: refusals reported, then the rules, then the pins.
       const refused = refuseChanged(trustStore, plan);
       recheck();
@@ -603,6 +603,11 @@ export async function shareRoomKeyWithTrustAsync(options: ShareRoomKeyWithTrustO
  * trust store keeps changing under it, before it shares synchronously, where nothing can.
  */
 const TRUSTED_SHARE_ATTEMPTS = 3;
+
+/** Whether two plans share with the same recipients, as the same entries in the same order. */
+function sameAccepted(a: Plan, b: Plan): boolean {
+  return a.accepted.length === b.accepted.length && a.accepted.every((entry, index) => entry === b.accepted[index]);
+}
 
 /** The plan's changed identities, each refused (reported once per presented keys). */
 function refuseChanged(trustStore: TrustStore, plan: Plan): RefusedRecipient[] {
